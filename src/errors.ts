@@ -1,0 +1,169 @@
+// Typed errors with data fields. Only run-level failures throw; job failures are Result values.
+
+export type ErrorCode =
+  | 'INPUT'
+  | 'OPTION'
+  | 'AUTH'
+  | 'PERMISSION'
+  | 'MODEL_NOT_FOUND'
+  | 'QUOTA_EXHAUSTED'
+  | 'BUDGET'
+  | 'STOPPED'
+  | 'API'
+  | 'BATCH'
+  | 'STORAGE';
+
+export class ImageBatchError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export interface InputIssue {
+  file: string;
+  /** 1-based line (for CSV, the line where the record starts). */
+  line: number;
+  /** The field at fault, when one is. */
+  field?: string;
+  message: string;
+}
+
+/** Malformed input: every bad line is listed, nothing was sent. */
+export class InputError extends ImageBatchError {
+  readonly issues: InputIssue[];
+  constructor(issues: InputIssue[]) {
+    super('INPUT', issues.map(formatIssue).join('\n'));
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(i: InputIssue): string {
+  return `${i.file}:${i.line}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
+}
+
+/** An option with a bad value. */
+export class OptionError extends ImageBatchError {
+  readonly option: string;
+  readonly value: unknown;
+  constructor(option: string, value: unknown, expected: string) {
+    super('OPTION', `option ${option}: expected ${expected}, got ${safeValue(value)}`);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+function safeValue(v: unknown): string {
+  try {
+    const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return typeof v;
+  }
+}
+
+/** Missing, invalid or expired API key. Ends the run. */
+export class AuthError extends ImageBatchError {
+  readonly httpStatus?: number;
+  readonly errorReason?: string;
+  constructor(message: string, fields: { httpStatus?: number; errorReason?: string } = {}) {
+    super('AUTH', message);
+    this.httpStatus = fields.httpStatus;
+    this.errorReason = fields.errorReason;
+  }
+}
+
+/** 403 PERMISSION_DENIED. Ends the run. */
+export class PermissionError extends ImageBatchError {
+  readonly httpStatus = 403;
+  constructor(message: string) {
+    super('PERMISSION', message);
+  }
+}
+
+/** 404 for the model. Ends the run. */
+export class ModelNotFoundError extends ImageBatchError {
+  readonly model: string;
+  constructor(model: string, message: string) {
+    super('MODEL_NOT_FOUND', message);
+    this.model = model;
+  }
+}
+
+/** A quota that will not come back soon (per day, limit 0, or a delay over the threshold). Ends the run. */
+export class QuotaExhaustedError extends ImageBatchError {
+  readonly quotaId?: string;
+  readonly quotaLimit?: number;
+  readonly retryAfterMs?: number;
+  /** Epoch ms when the server says the window resets, when known. */
+  readonly resetAt?: number;
+  constructor(message: string, fields: { quotaId?: string; quotaLimit?: number; retryAfterMs?: number; resetAt?: number } = {}) {
+    super('QUOTA_EXHAUSTED', message);
+    this.quotaId = fields.quotaId;
+    this.quotaLimit = fields.quotaLimit;
+    this.retryAfterMs = fields.retryAfterMs;
+    this.resetAt = fields.resetAt;
+  }
+}
+
+/** --max-cost reached: no new work was scheduled. */
+export class BudgetExceededError extends ImageBatchError {
+  readonly spentUsd: number;
+  readonly maxCostUsd: number;
+  constructor(spentUsd: number, maxCostUsd: number) {
+    super('BUDGET', `spend would pass the budget: $${spentUsd.toFixed(4)} spent of $${maxCostUsd.toFixed(4)}`);
+    this.spentUsd = spentUsd;
+    this.maxCostUsd = maxCostUsd;
+  }
+}
+
+/** A non-2xx answer from a Files/Batches call (the batch workflow does not go through the job retry path). */
+export class ApiError extends ImageBatchError {
+  readonly httpStatus: number;
+  readonly status?: string;
+  readonly retryAfterMs?: number;
+  constructor(httpStatus: number, message: string, fields: { status?: string; retryAfterMs?: number } = {}) {
+    super('API', message);
+    this.httpStatus = httpStatus;
+    this.status = fields.status;
+    this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+/** A batch job ended in a state we cannot collect from. */
+export class BatchError extends ImageBatchError {
+  readonly batchName: string;
+  readonly state?: string;
+  constructor(batchName: string, message: string, state?: string) {
+    super('BATCH', message);
+    this.batchName = batchName;
+    this.state = state;
+  }
+}
+
+/** The output folder or cache could not be used. */
+export class StorageError extends ImageBatchError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('STORAGE', message, options);
+    this.path = path;
+  }
+}
+
+/** Errors that end a run (exit code 3 in the CLI). */
+export type RunLevelError = AuthError | PermissionError | ModelNotFoundError | QuotaExhaustedError | BudgetExceededError;
+
+export const isImageBatchError = (e: unknown): e is ImageBatchError => e instanceof ImageBatchError;
+export const isInputError = (e: unknown): e is InputError => e instanceof InputError;
+export const isOptionError = (e: unknown): e is OptionError => e instanceof OptionError;
+export const isAuthError = (e: unknown): e is AuthError => e instanceof AuthError;
+export const isQuotaExhaustedError = (e: unknown): e is QuotaExhaustedError => e instanceof QuotaExhaustedError;
+export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
+export const isRunLevelError = (e: unknown): e is RunLevelError =>
+  e instanceof AuthError ||
+  e instanceof PermissionError ||
+  e instanceof ModelNotFoundError ||
+  e instanceof QuotaExhaustedError ||
+  e instanceof BudgetExceededError;

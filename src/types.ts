@@ -1,0 +1,199 @@
+// Public domain types. Everything a caller sees in results and events is defined here.
+
+/** A reference image sent with the prompt (editing / composition). */
+export interface ReferenceImage {
+  /** Local path (resolved by the input reader) or http(s) URL. */
+  path: string;
+  /** Filled once the bytes are read: lowercase hex sha256, part of the job key. */
+  sha256?: string;
+  mimeType?: string;
+}
+
+/** Where a job came from, for error messages. */
+export interface JobSource {
+  file: string;
+  line: number;
+}
+
+/** One unit of work: one request that should produce one image. */
+export interface Job {
+  /** Stable identity: the user's key, or a hash of model + prompt + request options. */
+  key: string;
+  /** 0-based position in the input; names the output files. */
+  index: number;
+  prompt: string;
+  /** Overrides the run's model. */
+  model?: string;
+  aspectRatio?: string;
+  imageSize?: string;
+  seed?: number;
+  /** 0-based variant number when one prompt asks for several images (distinct keys). */
+  variant?: number;
+  images?: ReferenceImage[];
+  /** File name stem override, still confined to the output folder. */
+  out?: string;
+  source?: JobSource;
+}
+
+/** What a caller may hand to generateImages(): a full Job, or just a prompt. */
+export type JobInput = string | (Partial<Job> & { prompt: string });
+
+export interface ImageData {
+  data: Uint8Array;
+  mimeType: string;
+}
+
+export interface Usage {
+  promptTokens: number;
+  /** Output tokens, images included. */
+  candidatesTokens: number;
+  thoughtsTokens: number;
+  /** Output tokens of IMAGE modality (1290 per ~1024px image on 2.5-flash-image). */
+  imageTokens: number;
+  totalTokens: number;
+}
+
+/**
+ * What one HTTP attempt produced, as classified by gemini/outcome.ts.
+ * The scheduler's retry policy reads only these fields; it never sees HTTP.
+ */
+export type Outcome =
+  | {
+      kind: 'image';
+      images: ImageData[];
+      text: string[];
+      usage?: Usage;
+      modelVersion?: string;
+      responseId?: string;
+    }
+  | {
+      /** HTTP 200 with no final image (finishReason STOP / NO_IMAGE / MAX_TOKENS...). Retried with a reinforced request. */
+      kind: 'no_image';
+      text: string[];
+      finishReason?: string;
+      message?: string;
+      usage?: Usage;
+    }
+  | {
+      /** A safety outcome: terminal, never retried. */
+      kind: 'blocked';
+      /** The server's finishReason or promptFeedback.blockReason, kept verbatim. */
+      blockReason: string;
+      message?: string;
+      usage?: Usage;
+    }
+  | ErrorOutcome;
+
+export interface ErrorOutcome {
+  kind: 'error';
+  reason: ErrorReason;
+  message: string;
+  /** HTTP status when there was a response. */
+  httpStatus?: number;
+  /** Canonical status name from the error body, e.g. RESOURCE_EXHAUSTED. */
+  status?: string;
+  /** From RetryInfo.retryDelay (or a Retry-After header), when the server announced one. */
+  retryAfterMs?: number;
+  /** QuotaFailure violation ids, e.g. GenerateRequestsPerDayPerProjectPerModel-FreeTier. */
+  quotaId?: string;
+  quotaMetric?: string;
+  /** QuotaFailure quotaValue or the "limit: N" in the message, when known. */
+  quotaLimit?: number;
+  /** ErrorInfo.reason, e.g. API_KEY_INVALID. */
+  errorReason?: string;
+}
+
+/** Why an attempt failed at the transport/server level. */
+export type ErrorReason =
+  | 'quota' // 429
+  | 'server' // 500/502/503/504
+  | 'network' // connection refused/reset, truncated or unparsable 200 body
+  | 'timeout' // per-attempt deadline
+  | 'invalid_request' // 400 other than a bad key
+  | 'auth' // missing/invalid key
+  | 'permission' // 403
+  | 'not_found' // 404 (unknown model)
+  | 'cancelled'; // caller aborted
+
+/** The closed set of reasons a job can end in failure. */
+export type FailureReason =
+  | 'no_image'
+  | 'blocked'
+  | ErrorReason
+  /** Stopped by the run (max cost, stop signal, run-level failure) before it could finish. */
+  | 'stopped'
+  /** A batch job expired or failed before this request was answered. */
+  | 'batch_expired'
+  | 'batch_failed';
+
+export interface SavedImage {
+  /** Path relative to the output folder (absent when not written to disk). */
+  file?: string;
+  mimeType: string;
+  data: Uint8Array;
+  bytes: number;
+  sha256: string;
+}
+
+interface ResultBase {
+  job: Job;
+  /** The model actually used. */
+  model: string;
+  /** HTTP attempts made for this job in this run (0 when served from cache or a previous run). */
+  attempts: number;
+  /** From first attempt start to settle, in ms. */
+  latencyMs: number;
+  usage?: Usage;
+  /** USD, from usage and the price table; 0 for cached results. */
+  costUsd?: number;
+}
+
+export interface SucceededResult extends ResultBase {
+  status: 'succeeded';
+  images: SavedImage[];
+  /** Non-thought text parts of the answer. */
+  text: string[];
+  /** 'cache' when materialised from the cache without a request. */
+  from?: 'api' | 'cache' | 'batch';
+  modelVersion?: string;
+}
+
+export interface FailedResult extends ResultBase {
+  status: 'failed';
+  reason: FailureReason;
+  message: string;
+  httpStatus?: number;
+  /** The server's finishReason/blockReason for blocked and no_image. */
+  blockReason?: string;
+}
+
+export type Result = SucceededResult | FailedResult;
+
+/** Events for progress displays and --json output. */
+export type RunEvent =
+  | { type: 'started'; key: string; index: number; attempt: number; at: number }
+  | { type: 'retried'; key: string; index: number; attempt: number; reason: string; delayMs: number; at: number }
+  | { type: 'succeeded'; key: string; index: number; files: string[]; attempts: number; latencyMs: number; costUsd?: number; cached?: boolean; at: number }
+  | { type: 'failed'; key: string; index: number; reason: FailureReason; message: string; attempts: number; at: number }
+  | { type: 'paused'; untilMs: number; reason: string; quotaId?: string; at: number }
+  | { type: 'resumed'; at: number }
+  | { type: 'concurrency'; limit: number; inFlight: number; at: number }
+  | { type: 'skipped'; key: string; index: number; why: 'done' | 'cached'; at: number }
+  | { type: 'done'; summary: RunSummary; at: number };
+
+export interface RunSummary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Jobs already done in an earlier run (resume) and not re-run. */
+  skipped: number;
+  cached: number;
+  byReason: Partial<Record<FailureReason, number>>;
+  attempts: number;
+  wallMs: number;
+  imagesPerMinute: number;
+  averageImageBytes: number;
+  costUsd: number;
+  /** Set when the run ended early (run-level failure, stop signal, max cost). */
+  stoppedBy?: string;
+}
