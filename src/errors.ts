@@ -1,4 +1,5 @@
 // Typed errors with data fields. Only run-level failures throw; job failures are Result values.
+import type { ErrorReason } from './types.ts';
 
 export type ErrorCode =
   | 'INPUT'
@@ -121,14 +122,24 @@ export class BudgetExceededError extends ImageBatchError {
 
 /** A non-2xx answer from a Files/Batches call (the batch workflow does not go through the job retry path). */
 export class ApiError extends ImageBatchError {
+  /** 0 when no HTTP answer arrived (network failure or per-attempt timeout). */
   readonly httpStatus: number;
   readonly status?: string;
   readonly retryAfterMs?: number;
-  constructor(httpStatus: number, message: string, fields: { status?: string; retryAfterMs?: number } = {}) {
+  /** The same classification a generateContent attempt would get (quota, server, network, timeout, ...). */
+  readonly reason?: ErrorReason;
+  readonly quotaId?: string;
+  constructor(
+    httpStatus: number,
+    message: string,
+    fields: { status?: string; retryAfterMs?: number; reason?: ErrorReason; quotaId?: string } = {},
+  ) {
     super('API', message);
     this.httpStatus = httpStatus;
     this.status = fields.status;
     this.retryAfterMs = fields.retryAfterMs;
+    this.reason = fields.reason;
+    this.quotaId = fields.quotaId;
   }
 }
 

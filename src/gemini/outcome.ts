@@ -1,0 +1,205 @@
+// The ONLY place Gemini answers are interpreted: a 200 body or an error body becomes an Outcome.
+// Everything the retry policy needs (retryAfterMs, quotaId, limit 0, ErrorInfo reason) is pulled out here, once.
+import { parseDurationMs } from '../internal/duration.ts';
+import type { ErrorOutcome, ErrorReason, ImageData, Outcome, Usage } from '../types.ts';
+import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
+import { defaultRedactor } from './redact.ts';
+import type { Redactor } from './redact.ts';
+
+/** finishReasons that mean "a safety system stopped the output": terminal, never retried. */
+const SAFETY_FINISH = new Set([
+  'SAFETY',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'PROHIBITED_CONTENT',
+  'BLOCKLIST',
+  'SPII',
+  'RECITATION',
+  'IMAGE_RECITATION',
+]);
+
+const MAX_RAW_MESSAGE = 500;
+
+export interface InterpretOptions {
+  /** Applied to every message taken from the server. @default generic API-key redaction */
+  redact?: Redactor;
+  /** Epoch ms used to turn an HTTP-date Retry-After into a delay. @default Date.now() */
+  now?: number;
+}
+
+/** A 200 generateContent body → image | no_image | blocked (or a 'network' error when it is not a response at all). */
+export function outcomeFromResponse(body: unknown, options: InterpretOptions = {}): Outcome {
+  const redact = options.redact ?? defaultRedactor;
+  if (!isRecord(body)) {
+    return { kind: 'error', reason: 'network', message: 'the 200 answer is not a JSON object', httpStatus: 200 };
+  }
+  // A 200 that carries an error envelope (seen mid-stream) is an error, not an empty answer.
+  if (isRecord(body.error)) {
+    const code = typeof body.error.code === 'number' ? body.error.code : 500;
+    return outcomeFromError(code, JSON.stringify(body), undefined, options);
+  }
+  const res = body as GenerateContentResponse;
+  const usage = usageFrom(res.usageMetadata);
+  const withUsage = <T extends object>(o: T): T & { usage?: Usage } => (usage ? { ...o, usage } : o);
+  const candidate: Candidate | undefined = Array.isArray(res.candidates) ? res.candidates[0] : undefined;
+  const rawParts: unknown = candidate?.content?.parts;
+  const parts: Part[] = Array.isArray(rawParts) ? rawParts.filter(isRecord) : [];
+  const finals = parts.filter((p) => p.thought !== true);
+  const images = finals.map(imageFrom).filter((i): i is ImageData => i !== undefined);
+  const text = finals.map((p) => p.text).filter((t): t is string => typeof t === 'string' && t.length > 0);
+  const finishReason = typeof candidate?.finishReason === 'string' ? candidate.finishReason : undefined;
+  const finishMessage = typeof candidate?.finishMessage === 'string' ? redact(candidate.finishMessage) : undefined;
+
+  if (images.length > 0) {
+    return withUsage({
+      kind: 'image' as const,
+      images,
+      text: text.map(redact),
+      ...(typeof res.modelVersion === 'string' ? { modelVersion: res.modelVersion } : {}),
+      ...(typeof res.responseId === 'string' ? { responseId: res.responseId } : {}),
+    });
+  }
+  const blockReason = res.promptFeedback?.blockReason;
+  if (typeof blockReason === 'string' && blockReason !== '' && !blockReason.endsWith('_UNSPECIFIED')) {
+    const msg = res.promptFeedback?.blockReasonMessage;
+    return withUsage({ kind: 'blocked' as const, blockReason, ...(typeof msg === 'string' ? { message: redact(msg) } : {}) });
+  }
+  if (finishReason && SAFETY_FINISH.has(finishReason)) {
+    return withUsage({ kind: 'blocked' as const, blockReason: finishReason, ...(finishMessage ? { message: finishMessage } : {}) });
+  }
+  return withUsage({
+    kind: 'no_image' as const,
+    text: text.map(redact),
+    ...(finishReason ? { finishReason } : {}),
+    ...(finishMessage ? { message: finishMessage } : {}),
+  });
+}
+
+/** A non-2xx answer → ErrorOutcome with reason, retry delay and quota facts. */
+export function outcomeFromError(httpStatus: number, bodyText: string, headers?: Headers, options: InterpretOptions = {}): ErrorOutcome {
+  const redact = options.redact ?? defaultRedactor;
+  const parsed = parseErrorBody(bodyText);
+  const rawMessage = parsed?.message ?? (bodyText.trim() === '' ? `HTTP ${httpStatus}` : truncate(bodyText.trim()));
+  const message = redact(rawMessage);
+  const details = parsed?.details ?? [];
+  const errorInfo = details.find((d) => typeName(d) === 'ErrorInfo');
+  const errorReason = typeof errorInfo?.reason === 'string' ? errorInfo.reason : undefined;
+
+  const out: ErrorOutcome = { kind: 'error', reason: reasonFor(httpStatus, message, errorReason), message, httpStatus };
+  if (parsed?.status) out.status = parsed.status;
+  if (errorReason) out.errorReason = errorReason;
+
+  const retryAfterMs = retryDelayFrom(details, rawMessage, headers, options.now ?? Date.now());
+  if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
+
+  const violation = pickViolation(details);
+  const quotaId = violation?.quotaId;
+  const quotaMetric = violation?.quotaMetric ?? /Quota exceeded for metric: ([^\s,]+)/.exec(rawMessage)?.[1];
+  const quotaLimit = toInt(violation?.quotaValue) ?? toInt(/\blimit: (\d+)/.exec(rawMessage)?.[1]);
+  if (typeof quotaId === 'string') out.quotaId = quotaId;
+  if (typeof quotaMetric === 'string') out.quotaMetric = quotaMetric;
+  if (quotaLimit !== undefined) out.quotaLimit = quotaLimit;
+  return out;
+}
+
+function reasonFor(httpStatus: number, message: string, errorReason: string | undefined): ErrorReason {
+  const badKey = errorReason === 'API_KEY_INVALID' || /API key (not valid|expired)/i.test(message);
+  if (httpStatus === 429) return 'quota';
+  // 402: prepaid credit exhausted (RESOURCE_EXHAUSTED); no delay will fix it, the retry policy sees no retryAfterMs.
+  if (httpStatus === 402) return 'quota';
+  if (httpStatus === 408) return 'timeout';
+  if (httpStatus >= 500) return 'server';
+  if (httpStatus === 401) return 'auth';
+  if (httpStatus === 400) return badKey ? 'auth' : 'invalid_request';
+  if (httpStatus === 403) {
+    // No key at all, or a key Google has revoked: the fix is a new key, not new permissions.
+    return badKey || /unregistered callers|API key was reported as leaked/i.test(message) ? 'auth' : 'permission';
+  }
+  if (httpStatus === 404) return 'not_found';
+  return 'invalid_request';
+}
+
+interface ParsedError {
+  message?: string;
+  status?: string;
+  details: Record<string, unknown>[];
+}
+
+function parseErrorBody(text: string): ParsedError | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  // Some proxies wrap the envelope in a one-element array.
+  const envelope = Array.isArray(json) ? json[0] : json;
+  if (!isRecord(envelope) || !isRecord(envelope.error)) return undefined;
+  const e = envelope.error;
+  return {
+    message: typeof e.message === 'string' && e.message !== '' ? e.message : undefined,
+    status: typeof e.status === 'string' ? e.status : undefined,
+    details: Array.isArray(e.details) ? e.details.filter(isRecord) : [],
+  };
+}
+
+function retryDelayFrom(details: Record<string, unknown>[], message: string, headers: Headers | undefined, now: number): number | undefined {
+  const retryInfo = details.find((d) => typeName(d) === 'RetryInfo');
+  const fromDetail = parseDurationMs(retryInfo?.retryDelay);
+  if (fromDetail !== undefined) return fromDetail;
+  const sentence = /Please retry in (\d+(?:\.\d+)?)\s*(ms|s)\b/i.exec(message);
+  if (sentence?.[1]) return Math.round(Number(sentence[1]) * (sentence[2]?.toLowerCase() === 'ms' ? 1 : 1000));
+  const header = headers?.get('retry-after')?.trim();
+  if (!header) return undefined;
+  if (/^\d+(\.\d+)?$/.test(header)) return Math.round(Number(header) * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The per-day violation when there is one (it decides whether the run must stop), else the first. */
+function pickViolation(details: Record<string, unknown>[]): QuotaViolation | undefined {
+  const qf = details.find((d) => typeName(d) === 'QuotaFailure');
+  const violations = Array.isArray(qf?.violations) ? (qf.violations.filter(isRecord) as QuotaViolation[]) : [];
+  return violations.find((v) => typeof v.quotaId === 'string' && /PerDay/i.test(v.quotaId)) ?? violations[0];
+}
+
+function imageFrom(part: Part): ImageData | undefined {
+  const d = part.inlineData;
+  if (!isRecord(d) || typeof d.mimeType !== 'string' || !d.mimeType.toLowerCase().startsWith('image/')) return undefined;
+  if (typeof d.data !== 'string') return undefined;
+  const bytes = Buffer.from(d.data, 'base64');
+  // An image part that decodes to nothing is treated as absent, so the outcome becomes no_image.
+  if (bytes.length === 0) return undefined;
+  return { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), mimeType: d.mimeType };
+}
+
+function usageFrom(u: UsageMetadata | undefined): Usage | undefined {
+  if (!isRecord(u)) return undefined;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const details = Array.isArray(u.candidatesTokensDetails) ? u.candidatesTokensDetails : [];
+  const imageTokens = details.filter((d) => isRecord(d) && d.modality === 'IMAGE').reduce((sum, d) => sum + n(d.tokenCount), 0);
+  const promptTokens = n(u.promptTokenCount);
+  const candidatesTokens = n(u.candidatesTokenCount);
+  const thoughtsTokens = n(u.thoughtsTokenCount);
+  const totalTokens = typeof u.totalTokenCount === 'number' ? u.totalTokenCount : promptTokens + candidatesTokens + thoughtsTokens;
+  return { promptTokens, candidatesTokens, thoughtsTokens, imageTokens, totalTokens };
+}
+
+function typeName(detail: Record<string, unknown>): string {
+  const t = detail['@type'];
+  return typeof t === 'string' ? t.slice(t.lastIndexOf('.') + 1) : '';
+}
+
+function toInt(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_RAW_MESSAGE ? `${s.slice(0, MAX_RAW_MESSAGE)}…` : s;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
