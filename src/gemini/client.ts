@@ -1,0 +1,308 @@
+// Our own small REST client over fetch: the SDK hides RetryInfo, QuotaFailure and headers.
+// It makes exactly one attempt per call (the single retry policy lives in scheduler/retry.ts)
+// and the key travels only in the x-goog-api-key header, never in a URL, message or result.
+import { ApiError, AuthError, OptionError, PermissionError } from '../errors.ts';
+import type { ErrorOutcome, Outcome } from '../types.ts';
+import { Attempt, describeNetworkError } from './attempt.ts';
+import { modelPath } from './names.ts';
+import { outcomeFromError, outcomeFromResponse } from './outcome.ts';
+import { createRedactor } from './redact.ts';
+import type { Redactor } from './redact.ts';
+import type { GenerateContentRequest } from './wire.ts';
+
+export const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+const USER_AGENT = `imagebatch/0.1.0 gl-node/${process.version}`;
+const MAX_REDIRECTS = 5;
+// setTimeout fires at once for delays above 2^31-1 ms, which would turn a huge timeout into none.
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+export interface GeminiClientOptions {
+  /** @default env GEMINI_API_KEY, then env GOOGLE_API_KEY; none → AuthError */
+  apiKey?: string;
+  /** @default env GEMINI_BASE_URL, then env GOOGLE_GEMINI_BASE_URL, then https://generativelanguage.googleapis.com */
+  baseUrl?: string;
+  /** @default 'v1beta' */
+  apiVersion?: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Per attempt: connect, headers AND the whole body (raw(): headers, then the gap between body chunks). @default 120_000 */
+  timeoutMs?: number;
+  /** Extra headers on every request (the key header cannot be overridden). @default {} */
+  headers?: Record<string, string>;
+  /** Where keys and base URLs are looked up. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+export interface CallOptions {
+  /** Caller cancellation. @default none */
+  signal?: AbortSignal;
+  /** Overrides the client's per-attempt timeout. @default the client's timeoutMs */
+  timeoutMs?: number;
+}
+
+export interface JsonCallOptions extends CallOptions {
+  /** Sent as JSON. @default no body */
+  body?: unknown;
+  /** Appended to the URL; undefined values are skipped. @default {} */
+  query?: Record<string, string | number | undefined>;
+  /** @default {} */
+  headers?: Record<string, string>;
+}
+
+export interface RawCallOptions extends CallOptions {
+  /** @default no body */
+  body?: BodyInit;
+  /** @default {} */
+  headers?: Record<string, string>;
+  /** @default {} */
+  query?: Record<string, string>;
+}
+
+type Exchange<T> = { ok: true; value: T } | { ok: false; failure: ErrorOutcome };
+
+export class GeminiClient {
+  readonly baseUrl: string;
+  readonly apiVersion: string;
+  readonly timeoutMs: number;
+  readonly #apiKey: string;
+  readonly #origin: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
+  readonly #redact: Redactor;
+
+  constructor(options: GeminiClientOptions = {}) {
+    const env = options.env ?? process.env;
+    const apiKey = firstSet(options.apiKey, env.GEMINI_API_KEY, env.GOOGLE_API_KEY);
+    if (apiKey === undefined) throw new AuthError('no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass apiKey');
+    // Never echo the value: a wrong paste may still be a real key.
+    if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new AuthError('the API key contains spaces or non-ASCII characters');
+    this.#apiKey = apiKey;
+    this.#redact = createRedactor([apiKey]);
+
+    const rawBase = firstSet(options.baseUrl, env.GEMINI_BASE_URL, env.GOOGLE_GEMINI_BASE_URL) ?? DEFAULT_BASE_URL;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(rawBase);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
+      throw new OptionError('baseUrl', this.#redact(rawBase), 'an http(s) URL without query, fragment or credentials');
+    }
+    this.baseUrl = parsed.toString().replace(/\/+$/, '');
+    this.#origin = parsed.origin;
+
+    const apiVersion = options.apiVersion ?? 'v1beta';
+    if (typeof apiVersion !== 'string' || !/^[A-Za-z0-9._-]*$/.test(apiVersion)) {
+      throw new OptionError('apiVersion', apiVersion, "a version such as 'v1beta' (or '' for none)");
+    }
+    this.apiVersion = apiVersion;
+    this.timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? 120_000);
+    const f = options.fetch ?? globalThis.fetch;
+    if (typeof f !== 'function') throw new OptionError('fetch', f, 'a fetch function');
+    this.#fetch = f;
+    const headers = options.headers ?? {};
+    if (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string')) {
+      throw new OptionError('headers', headers, 'an object of string header values');
+    }
+    this.#headers = { ...headers };
+  }
+
+  /** Replaces the key (and anything key-shaped) in text, for callers that build their own messages. */
+  redact(text: string): string {
+    return this.#redact(text);
+  }
+
+  /** One attempt. Never throws for HTTP, network or timeout problems: returns an Outcome. */
+  async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<Outcome> {
+    const url = this.#url(`${modelPath(model)}:generateContent`);
+    const r = await this.#exchange('POST', url, JSON.stringify(request), { 'content-type': 'application/json' }, options);
+    if (!r.ok) return r.failure;
+    const { status, headers, text } = r.value;
+    if (status < 200 || status > 299) return outcomeFromError(status, text, headers, { redact: this.#redact });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { kind: 'error', reason: 'network', httpStatus: status, message: `unparsable ${status} body (${text.length} chars): truncated or not JSON` };
+    }
+    return outcomeFromResponse(body, { redact: this.#redact });
+  }
+
+  /** Raw JSON call for Files/Batches. Non-2xx → ApiError (or AuthError/PermissionError); caller abort → the signal's reason. */
+  async requestJson<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    options: JsonCallOptions = {},
+  ): Promise<{ status: number; headers: Headers; body: T }> {
+    const url = this.#url(path.replace(/^\/+/, ''), options.query);
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const r = await this.#exchange(method, url, payload, { 'content-type': 'application/json', ...options.headers }, options);
+    if (!r.ok) throw this.#thrown(r.failure, options.signal);
+    const { status, headers, text } = r.value;
+    if (status < 200 || status > 299) throw errorFromOutcome(outcomeFromError(status, text, headers, { redact: this.#redact }));
+    if (text.trim() === '') return { status, headers, body: {} as T };
+    try {
+      return { status, headers, body: JSON.parse(text) as T };
+    } catch {
+      throw new ApiError(status, `unparsable JSON answer from ${method} ${path}`, { reason: 'network' });
+    }
+  }
+
+  /**
+   * Raw fetch for uploads/downloads with the key header added. An absolute URL keeps only its path and
+   * query, re-based on baseUrl's origin (as the SDK does); a relative path is taken from baseUrl with no
+   * API version. Non-2xx answers are returned, not thrown (see ensureOk). The timeout covers the wait for
+   * headers and then each gap between body chunks, so long downloads live while bytes keep coming.
+   */
+  async raw(method: string, pathOrUrl: string, init: RawCallOptions = {}): Promise<Response> {
+    const url = this.#rawUrl(pathOrUrl, init.query);
+    const attempt = new Attempt(checkTimeout('timeoutMs', init.timeoutMs ?? this.timeoutMs), init.signal);
+    let res: Response;
+    try {
+      res = await attempt.race(this.#send(method, url, init.body, init.headers ?? {}, attempt));
+    } catch (err) {
+      attempt.finish();
+      throw this.#thrown(this.#failure(attempt, err), init.signal);
+    }
+    if (!res.body || res.status === 204 || res.status === 205 || res.status === 304) {
+      attempt.finish();
+      return res;
+    }
+    const reader = res.body.getReader();
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { done, value } = await attempt.race(reader.read());
+          if (done) {
+            attempt.finish();
+            controller.close();
+            return;
+          }
+          attempt.arm();
+          controller.enqueue(value);
+        } catch (err) {
+          const error = this.#thrown(this.#failure(attempt, err), init.signal);
+          attempt.finish();
+          reader.cancel(error).catch(() => {});
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        attempt.finish();
+        await reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(stream, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+
+  /** Throws the typed error for a non-2xx raw() answer (reading its body); returns the response otherwise. */
+  async ensureOk(res: Response): Promise<Response> {
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    throw errorFromOutcome(outcomeFromError(res.status, text, res.headers, { redact: this.#redact }));
+  }
+
+  async #exchange(
+    method: string,
+    url: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    options: CallOptions,
+  ): Promise<Exchange<{ status: number; headers: Headers; text: string }>> {
+    const attempt = new Attempt(checkTimeout('timeoutMs', options.timeoutMs ?? this.timeoutMs), options.signal);
+    try {
+      const value = await attempt.race(
+        (async () => {
+          const res = await this.#send(method, url, body, headers, attempt);
+          // Same signal as the request: a body that trickles past the deadline is cut here.
+          return { status: res.status, headers: res.headers, text: await res.text() };
+        })(),
+      );
+      return { ok: true, value };
+    } catch (err) {
+      return { ok: false, failure: this.#failure(attempt, err) };
+    } finally {
+      attempt.finish();
+    }
+  }
+
+  /** fetch with our headers, following GET redirects by hand so the key never goes to another origin. */
+  async #send(method: string, url: string, body: BodyInit | undefined, extra: Record<string, string>, attempt: Attempt): Promise<Response> {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const headers = new Headers({ 'user-agent': USER_AGENT, 'x-goog-api-client': USER_AGENT });
+      headers.set('x-server-timeout', String(Math.ceil(attempt.timeoutMs / 1000)));
+      for (const [k, v] of Object.entries(this.#headers)) headers.set(k, v);
+      for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+      if (new URL(current).origin === this.#origin) headers.set('x-goog-api-key', this.#apiKey);
+      else headers.delete('x-goog-api-key');
+      const res = await this.#fetch(current, { method, headers, body, signal: attempt.signal, redirect: 'manual' });
+      const location = res.headers.get('location');
+      const redirect = res.status >= 300 && res.status < 400 && location && (method === 'GET' || method === 'HEAD');
+      if (!redirect || hop >= MAX_REDIRECTS) return res;
+      await res.body?.cancel().catch(() => {});
+      current = new URL(location, current).toString();
+    }
+  }
+
+  #failure(attempt: Attempt, err: unknown): ErrorOutcome {
+    if (attempt.cause === 'cancelled') return { kind: 'error', reason: 'cancelled', message: 'cancelled by the caller' };
+    if (attempt.cause === 'timeout') {
+      return { kind: 'error', reason: 'timeout', message: `no complete answer within ${attempt.timeoutMs} ms` };
+    }
+    return { kind: 'error', reason: 'network', message: this.#redact(describeNetworkError(err)) };
+  }
+
+  /** Caller abort surfaces as the caller's own reason (the platform convention); the rest as ApiError. */
+  #thrown(failure: ErrorOutcome, signal: AbortSignal | undefined): unknown {
+    if (failure.reason === 'cancelled') return signal?.reason ?? new DOMException('This operation was aborted', 'AbortError');
+    return errorFromOutcome(failure);
+  }
+
+  #url(path: string, query?: Record<string, string | number | undefined>): string {
+    const version = this.apiVersion ? `/${this.apiVersion}` : '';
+    return withQuery(`${this.baseUrl}${version}/${path}`, query);
+  }
+
+  #rawUrl(pathOrUrl: string, query?: Record<string, string>): string {
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      const u = new URL(pathOrUrl);
+      return withQuery(`${this.#origin}${u.pathname.replace(/\/+$/, '')}${u.search}`, query);
+    }
+    return withQuery(`${this.baseUrl}/${pathOrUrl.replace(/^\/+/, '')}`, query);
+  }
+}
+
+/** The thrown form of an error outcome, for calls that are not job attempts (Files, Batches). */
+export function errorFromOutcome(o: ErrorOutcome): Error {
+  if (o.reason === 'auth') {
+    return new AuthError(o.message, { ...(o.httpStatus ? { httpStatus: o.httpStatus } : {}), ...(o.errorReason ? { errorReason: o.errorReason } : {}) });
+  }
+  if (o.reason === 'permission') return new PermissionError(o.message);
+  return new ApiError(o.httpStatus ?? 0, o.message, {
+    reason: o.reason,
+    ...(o.status ? { status: o.status } : {}),
+    ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}),
+    ...(o.quotaId ? { quotaId: o.quotaId } : {}),
+  });
+}
+
+function withQuery(url: string, query?: Record<string, string | number | undefined>): string {
+  if (!query) return url;
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.append(k, String(v));
+  return u.toString();
+}
+
+function firstSet(...values: (string | undefined)[]): string | undefined {
+  for (const v of values) if (typeof v === 'string' && v.trim() !== '') return v.trim();
+  return undefined;
+}
+
+function checkTimeout(option: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw new OptionError(option, value, `a number of milliseconds in (0, ${MAX_TIMEOUT_MS}]`);
+  }
+  return value;
+}
