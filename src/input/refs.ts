@@ -83,7 +83,7 @@ async function resolveLocal(ref: string, ctx: RefContext): Promise<{ path: strin
     const [realBase, realFile] = await Promise.all([realpath(ctx.baseDir).catch(() => ctx.baseDir), realpath(path)]);
     if (!inside(realBase, realFile)) return { message: `${ref} links outside ${ctx.baseDir} (allowOutsideRefs to permit)` };
   }
-  if (st.size > MAX_REF_BYTES) return { message: `reference image is ${mb(st.size)}; the limit is ${mb(MAX_REF_BYTES)} per image` };
+  if (st.size > MAX_REF_BYTES) return { message: `reference image is ${st.size} bytes; the limit is ${MAX_REF_BYTES} bytes (${mb(MAX_REF_BYTES)}) per image` };
   const cached = ctx.memo.get(path);
   if (cached && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs) return { path, sha256: cached.sha256, mimeType, bytes: st.size };
   const sha256 = await hashFile(path, ctx.signal);

@@ -1,0 +1,214 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../src/errors.ts';
+import { MAX_PROMPT_LENGTH, MAX_REF_BYTES, readJobs, validateInput } from '../../src/input/index.ts';
+import type { Job } from '../../src/types.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ib-input-hostile-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, content: string | Buffer): Promise<string> {
+  const p = join(dir, name);
+  await writeFile(p, content);
+  return p;
+}
+
+async function all(it: AsyncIterable<Job>): Promise<Job[]> {
+  const out: Job[] = [];
+  for await (const j of it) out.push(j);
+  return out;
+}
+
+describe('hostile input', () => {
+  test('empty file → "no prompts" (validate returns it, readJobs throws it)', async () => {
+    for (const [name, content] of [
+      ['empty.txt', ''],
+      ['comments.txt', '# one\n\n# two\n'],
+      ['empty.jsonl', '\n\n'],
+      ['header.csv', 'prompt,seed\n'],
+      ['nothing.csv', ''],
+    ] as const) {
+      const p = await file(name, content);
+      assert.deepEqual(await validateInput(p), { jobs: 0, issues: [{ file: p, line: 0, message: 'no prompts' }] }, name);
+      await assert.rejects(all(readJobs(p)), /no prompts/, name);
+    }
+  });
+
+  test('missing file → InputError with line 0 (thrown, not returned)', async () => {
+    const p = join(dir, 'absent.txt');
+    await assert.rejects(validateInput(p), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.deepEqual(e.issues, [{ file: p, line: 0, message: 'file not found' }]);
+      return true;
+    });
+    await assert.rejects(validateInput(dir), (e: unknown) => e instanceof InputError && /directory/.test(e.message));
+  });
+
+  test(`a prompt up to ${MAX_PROMPT_LENGTH} characters is fine; one longer is an issue; a 1 MB line does not break the next`, async () => {
+    const ok = 'a'.repeat(MAX_PROMPT_LENGTH);
+    const p = await file('long.txt', `${ok}\n${'b'.repeat(1024 * 1024)}\nshort\n`);
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 2);
+    assert.deepEqual(v.issues, [{ file: p, line: 2, field: 'prompt', message: `is longer than ${MAX_PROMPT_LENGTH} characters` }]);
+  });
+
+  test('invalid UTF-8 is an issue on its own line only', async () => {
+    const p = await file('bad.txt', Buffer.concat([Buffer.from('fine\n'), Buffer.from([0x61, 0xff, 0xfe, 0x0a]), Buffer.from('also fine\n')]));
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 2);
+    assert.deepEqual(v.issues, [{ file: p, line: 2, message: 'invalid UTF-8' }]);
+    const pj = await file('bad.jsonl', Buffer.concat([Buffer.from('{"prompt":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}\n{"prompt":"ok"}\n')]));
+    assert.deepEqual((await validateInput(pj)).issues, [{ file: pj, line: 1, message: 'invalid UTF-8' }]);
+  });
+
+  test('duplicate keys: issue on the later line naming the first; same prompt without a key counts too', async () => {
+    const p = await file(
+      'dup.jsonl',
+      ['{"key":"a","prompt":"x"}', '{"key":"b","prompt":"y"}', '{"key":"a","prompt":"z"}', '{"prompt":"same"}', '{"prompt":"same"}', '{"prompt":"same","seed":1}', '{"key":"b","prompt":""}'].join('\n'),
+    );
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 4);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message.replace(/job key [0-9a-f]+/, 'job key K')]),
+      [
+        [3, 'key', 'duplicate key "a" (first used on line 1)'],
+        [5, 'prompt', 'same prompt and options as line 4 (job key K); remove it, give it a key, or use variants for more images'],
+        [7, 'prompt', 'is empty'],
+        [7, 'key', 'duplicate key "b" (first used on line 2)'],
+      ],
+    );
+  });
+
+  test('a prompt that looks like a path is just text', async () => {
+    const p = await file('path.txt', '../../etc/passwd\n/etc/shadow\n');
+    const jobs = await all(readJobs(p));
+    assert.deepEqual(jobs.map((j) => j.prompt), ['../../etc/passwd', '/etc/shadow']);
+    assert.equal(jobs[0]?.images, undefined);
+  });
+});
+
+describe('reference images', () => {
+  let refDir: string;
+  const png = Buffer.from('\x89PNG fake bytes');
+  before(async () => {
+    refDir = join(dir, 'refs');
+    await mkdir(join(refDir, 'sub'), { recursive: true });
+    await writeFile(join(refDir, 'sub', 'cat.png'), png);
+    await writeFile(join(refDir, 'photo.JPG'), 'jpeg');
+    await writeFile(join(refDir, 'notes.txt'), 'x');
+    await writeFile(join(dir, 'outside.png'), png);
+    await symlink(join(dir, 'outside.png'), join(refDir, 'link.png'));
+  });
+
+  const line = (images: string[], prompt = 'edit') => JSON.stringify({ prompt, images });
+
+  test('a local file resolves against the input folder, with sha256 and mimeType; URLs are kept and not fetched', async () => {
+    const p = join(refDir, 'in.jsonl');
+    await writeFile(p, line(['sub/cat.png', 'photo.JPG', 'https://example.invalid/x.webp?size=2']));
+    const jobs = await all(readJobs(p));
+    assert.deepEqual(jobs[0]?.images, [
+      { path: join(refDir, 'sub', 'cat.png'), sha256: createHash('sha256').update(png).digest('hex'), mimeType: 'image/png' },
+      { path: join(refDir, 'photo.JPG'), sha256: createHash('sha256').update('jpeg').digest('hex'), mimeType: 'image/jpeg' },
+      { path: 'https://example.invalid/x.webp?size=2', mimeType: 'image/webp' },
+    ]);
+  });
+
+  test('outside baseDir, missing, symlinked out, unsupported type, odd schemes: one issue each', async () => {
+    const p = join(refDir, 'bad.jsonl');
+    await writeFile(p, [line(['../outside.png', 'missing.png', 'link.png']), line(['notes.txt', 'file:///etc/passwd.png', 'sub'], 'b')].join('\n'));
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 0);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message.replace(refDir, 'REFS')]),
+      [
+        [1, 'images.0', '../outside.png is outside REFS (allowOutsideRefs to permit)'],
+        [1, 'images.1', 'reference image not found: missing.png'],
+        [1, 'images.2', 'link.png links outside REFS (allowOutsideRefs to permit)'],
+        [2, 'images.0', 'unsupported image type ".txt" (use png, jpg, jpeg or webp)'],
+        [2, 'images.1', 'only http(s) URLs are supported, got file:'],
+        [2, 'images.2', 'unsupported image type "(none)" (use png, jpg, jpeg or webp)'],
+      ],
+    );
+  });
+
+  test('allowOutsideRefs and baseDir options', async () => {
+    const p = join(refDir, 'out.jsonl');
+    await writeFile(p, line(['../outside.png', 'link.png']));
+    assert.deepEqual((await validateInput(p, { allowOutsideRefs: true })).issues, []);
+    const p2 = join(refDir, 'base.jsonl');
+    await writeFile(p2, line(['outside.png']));
+    assert.deepEqual((await validateInput(p2, { baseDir: dir })).issues, []);
+  });
+
+  test('each image at most 7 MB; the request (base64 + prompt) under 20 MB', async () => {
+    const big = join(refDir, 'big.png');
+    await writeFile(big, '');
+    await truncate(big, MAX_REF_BYTES + 1);
+    const six: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const f = join(refDir, `six${n}.png`);
+      await writeFile(f, '');
+      await truncate(f, 6 * 1024 * 1024 - n);
+      six.push(`six${n}.png`);
+    }
+    const p = join(refDir, 'size.jsonl');
+    await writeFile(p, [line(['big.png']), line(six.slice(0, 2), 'two'), line(six, 'three')].join('\n'));
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 1);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message]),
+      [
+        [1, 'images.0', `reference image is ${MAX_REF_BYTES + 1} bytes; the limit is ${MAX_REF_BYTES} bytes (7.0 MB) per image`],
+        [3, 'images', 'reference images make the request 24.0 MB once base64-encoded; the limit is 20.0 MB'],
+      ],
+    );
+  });
+
+  test('editing a reference image changes the job key; moving it does not', async () => {
+    const a = join(refDir, 'k1.png');
+    await writeFile(a, 'one');
+    const p = join(refDir, 'key.jsonl');
+    await writeFile(p, line(['k1.png']));
+    const k1 = (await all(readJobs(p)))[0]?.key;
+    await writeFile(a, 'two');
+    const k2 = (await all(readJobs(p)))[0]?.key;
+    await writeFile(join(refDir, 'k2.png'), 'two');
+    await writeFile(p, line(['k2.png']));
+    const k3 = (await all(readJobs(p)))[0]?.key;
+    assert.notEqual(k1, k2);
+    assert.equal(k2, k3);
+  });
+});
+
+describe('streaming', () => {
+  test('100,000 lines validate in one pass; readJobs is lazy (a bad last line is not reached when the caller stops early)', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) lines.push(`prompt number ${i}`);
+    const p = await file('big.txt', Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from([0xff, 0x0a])]));
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 100_000);
+    assert.deepEqual(v.issues, [{ file: p, line: 100_001, message: 'invalid UTF-8' }]);
+    const first: Job[] = [];
+    for await (const j of readJobs(p)) {
+      first.push(j);
+      if (first.length === 3) break;
+    }
+    assert.deepEqual(first.map((j) => j.index), [0, 1, 2]);
+  });
+
+  test('an aborted signal stops validation', async () => {
+    const p = await file('abort.txt', 'a\nb\n');
+    const ac = new AbortController();
+    ac.abort(new Error('stop'));
+    await assert.rejects(validateInput(p, { signal: ac.signal }), /stop/);
+  });
+});
