@@ -6,7 +6,7 @@
 // we redraw with '\r' and space padding instead of readline's cursor escapes, (3) a layout that switches to a compact
 // line when the terminal is narrow, and (4) redraws driven by events, so tests see exactly what a user would.
 import type { Writable } from 'node:stream';
-import type { RunEvent, RunSummary } from '../types.ts';
+import type { RunEvent, RunSummary } from '../index.ts';
 
 export interface ProgressOptions {
   /** Where the display writes (usually process.stderr or process.stdout). */
