@@ -1,0 +1,94 @@
+// Atomic file writes: readers (and a crash) see either the old file or the whole new one, never a partial file.
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** fsync the file before the rename and the folder after it, so the rename survives a power cut. @default true */
+  fsync?: boolean;
+  /** Aborts a streamed write between chunks (the temp file is removed). @default undefined */
+  signal?: AbortSignal;
+}
+
+const TEMP_RE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** `.<name>.<12 hex>.tmp` in the target's own folder, so the rename never crosses a file system. */
+export function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes to a temp file next to `path`, fsyncs, renames over `path`, then fsyncs the folder (best effort: some
+ * platforms cannot fsync a directory). `data` may also be a stream of chunks; if it fails midway, the temp file is
+ * removed and `path` is untouched.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
+  const fsync = options.fsync ?? true;
+  options.signal?.throwIfAborted();
+  const tmp = tempNameFor(path);
+  const fh = await open(tmp, 'wx', 0o644);
+  let closed = false;
+  try {
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      await fh.writeFile(data);
+    } else {
+      for await (const chunk of data) {
+        options.signal?.throwIfAborted();
+        let off = 0;
+        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+    }
+    if (fsync) await fh.sync();
+    closed = true;
+    await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    if (!closed) await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  if (fsync) await fsyncDir(dirname(path));
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Windows and some file systems refuse to open or fsync a directory; the rename is still atomic there.
+  }
+}
+
+export interface OrphanOptions {
+  /** Only temps whose mtime is at least this old, so a live writer sharing the folder keeps its temp. @default 0 */
+  olderThanMs?: number;
+}
+
+/** Removes temp files left by a crash (`.<name>.<12 hex>.tmp`) directly in dir; returns how many. A missing dir is 0. */
+export async function removeOrphanTemps(dir: string, options: OrphanOptions = {}): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+  const olderThanMs = options.olderThanMs ?? 0;
+  let n = 0;
+  for (const name of names) {
+    if (!TEMP_RE.test(name)) continue;
+    const p = join(dir, name);
+    try {
+      if (olderThanMs > 0 && Date.now() - (await stat(p)).mtimeMs < olderThanMs) continue;
+      await unlink(p);
+      n++;
+    } catch {
+      // Gone already (another process cleaned it) or not a file: nothing to do.
+    }
+  }
+  return n;
+}

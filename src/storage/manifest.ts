@@ -1,0 +1,236 @@
+// The manifest: an append-only JSON-lines journal, one line per settled job. It is the truth for resume.
+import { mkdir, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StorageError } from '../errors.ts';
+import { readLines } from '../internal/jsonl.ts';
+import type { FailureReason, Usage } from '../types.ts';
+
+export const MANIFEST_FILE = 'manifest.jsonl';
+
+export interface ManifestFile {
+  /** Relative to the output folder. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  mimeType: string;
+}
+
+export interface ManifestEntry {
+  v: 1;
+  key: string;
+  index: number;
+  prompt: string;
+  status: 'succeeded' | 'failed';
+  files: ManifestFile[];
+  reason?: FailureReason;
+  message?: string;
+  blockReason?: string;
+  httpStatus?: number;
+  attempts: number;
+  model: string;
+  latencyMs: number;
+  from?: 'api' | 'cache' | 'batch';
+  cached?: boolean;
+  costUsd?: number;
+  usage?: Usage;
+  text?: string[];
+  /** ISO 8601. */
+  finishedAt: string;
+}
+
+export interface ManifestWriterOptions {
+  /**
+   * 'always': fsync after every line (a line is on disk when append resolves). 'batch': fsync at most every 100 ms or
+   * every 50 lines, and on flush/close; a power cut may lose the last lines, which resume then simply redoes (the
+   * images themselves are always fsynced before their line is written). @default 'batch'
+   */
+  fsync?: 'always' | 'batch';
+}
+
+const BATCH_MS = 100;
+const BATCH_LINES = 50;
+
+export class ManifestWriter {
+  readonly path: string;
+  private readonly fh: FileHandle;
+  private readonly policy: 'always' | 'batch';
+  private chain: Promise<void> = Promise.resolve();
+  private unsynced = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private failure: unknown;
+
+  private constructor(path: string, fh: FileHandle, policy: 'always' | 'batch') {
+    this.path = path;
+    this.fh = fh;
+    this.policy = policy;
+  }
+
+  /** Creates the folder if needed; repairs a torn last line first so the next line is never glued onto it. */
+  static async open(dir: string, options: ManifestWriterOptions = {}): Promise<ManifestWriter> {
+    const policy = options.fsync ?? 'batch';
+    const path = join(dir, MANIFEST_FILE);
+    try {
+      await mkdir(dir, { recursive: true });
+      await repairTail(path);
+      return new ManifestWriter(path, await open(path, 'a'), policy);
+    } catch (e) {
+      throw new StorageError(path, `cannot open the manifest: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** One `write` per line (O_APPEND), serialised, so concurrent appends never interleave. */
+  append(entry: ManifestEntry): Promise<void> {
+    if (this.closed) return Promise.reject(new StorageError(this.path, 'the manifest is closed'));
+    const line = `${JSON.stringify(entry)}\n`;
+    const p = this.chain.then(async () => {
+      if (this.failure) throw this.failure;
+      await this.fh.write(line);
+      this.unsynced++;
+      if (this.policy === 'always' || this.unsynced >= BATCH_LINES) await this.syncNow();
+      else this.schedule();
+    });
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  /** Waits for every append and fsyncs. */
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure;
+    await this.syncNow();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      await this.flush();
+    } finally {
+      await this.fh.close();
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.chain = this.chain.then(() => this.syncNow()).catch((e: unknown) => {
+        this.failure = e;
+      });
+    }, BATCH_MS);
+    // A pending fsync must not keep the process alive; the data is already written to the OS.
+    this.timer.unref();
+  }
+
+  private async syncNow(): Promise<void> {
+    if (this.unsynced === 0) return;
+    this.unsynced = 0;
+    await this.fh.sync();
+  }
+}
+
+/**
+ * A crash mid-write can leave a last line without its newline. If that tail is a complete entry, terminate it;
+ * otherwise cut it off, so the next append starts on a fresh line.
+ */
+async function repairTail(path: string): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return;
+  }
+  if (size === 0) return;
+  const fh = await open(path, 'r+');
+  try {
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return;
+    const start = await lastNewline(fh, size);
+    const tail = Buffer.alloc(size - start);
+    await fh.read(tail, 0, tail.length, start);
+    if (parseEntry(tail.toString('utf8')) !== undefined) await fh.write('\n', size);
+    else await fh.truncate(start);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Offset just after the last '\n' before `size` (0 if none), reading backwards in chunks. */
+async function lastNewline(fh: FileHandle, size: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const from = Math.max(0, end - chunk.length);
+    const { bytesRead } = await fh.read(chunk, 0, end - from, from);
+    const i = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (i !== -1) return from + i + 1;
+    end = from;
+  }
+  return 0;
+}
+
+/** A parsed line, or undefined when it is not a manifest entry we can use. */
+export function parseEntry(text: string): ManifestEntry | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const e = v as Partial<ManifestEntry>;
+  if (e.v !== 1 || typeof e.key !== 'string' || (e.status !== 'succeeded' && e.status !== 'failed')) return undefined;
+  if (typeof e.index !== 'number' || !Array.isArray(e.files)) return undefined;
+  for (const f of e.files as unknown[]) {
+    const g = f as Partial<ManifestFile> | null;
+    if (!g || typeof g.path !== 'string' || typeof g.bytes !== 'number' || typeof g.sha256 !== 'string') return undefined;
+  }
+  return e as ManifestEntry;
+}
+
+/** What readManifest saw besides entries; filled as iteration proceeds. */
+export interface ManifestReader extends AsyncIterable<ManifestEntry> {
+  /** Unusable lines in the middle of the file (skipped). */
+  readonly skipped: number;
+  /** True when the last line was unusable (a torn write) and ignored. */
+  readonly tornTail: boolean;
+}
+
+/**
+ * Streams the entries of `<dir>/manifest.jsonl` (none if it does not exist). Tolerant: an unusable last line is a
+ * torn write and is ignored (`tornTail`); an unusable line in the middle is skipped and counted (`skipped`).
+ */
+export function readManifest(dir: string, options: { signal?: AbortSignal } = {}): ManifestReader {
+  const path = join(dir, MANIFEST_FILE);
+  const state = { skipped: 0, tornTail: false };
+  async function* entries(): AsyncGenerator<ManifestEntry> {
+    try {
+      await stat(path);
+    } catch {
+      return;
+    }
+    let pendingBad = false;
+    for await (const l of readLines(path, options.signal)) {
+      if (l.text.trim() === '') continue;
+      const e = l.invalid ? undefined : parseEntry(l.text);
+      if (pendingBad) state.skipped++;
+      pendingBad = e === undefined;
+      if (e) yield e;
+    }
+    state.tornTail = pendingBad;
+  }
+  return {
+    get skipped() {
+      return state.skipped;
+    },
+    get tornTail() {
+      return state.tornTail;
+    },
+    [Symbol.asyncIterator]: () => entries(),
+  };
+}

@@ -1,0 +1,167 @@
+// The output folder: images written atomically, then their manifest line; summary.json at the end.
+import { mkdir, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { StorageError } from '../errors.ts';
+import { sha256Hex } from '../internal/hash.ts';
+import type { Result, RunSummary } from '../types.ts';
+import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
+import type { ImageCache } from './cache.ts';
+import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
+import { confinedPath, imageFileName } from './names.ts';
+
+export const SUMMARY_FILE = 'summary.json';
+export const GALLERY_FILE = 'index.html';
+
+export interface OutputFolderOptions {
+  /** Delete what a previous run made here first: the files its manifest lists, manifest.jsonl, summary.json and index.html. Nothing else. @default false */
+  fresh?: boolean;
+  /** Manifest fsync policy (see ManifestWriterOptions). Images are always fsynced. @default 'batch' */
+  fsync?: 'always' | 'batch';
+  /** Source of `finishedAt`. @default () => new Date() */
+  now?: () => Date;
+  /** @default undefined */
+  signal?: AbortSignal;
+}
+
+export interface SaveOptions {
+  /** For results served from the cache: hard-link the blobs instead of writing the bytes again. @default undefined */
+  cache?: Pick<ImageCache, 'materialize'>;
+}
+
+export class OutputFolder {
+  readonly dir: string;
+  private readonly manifest: ManifestWriter;
+  private readonly now: () => Date;
+
+  private constructor(dir: string, manifest: ManifestWriter, now: () => Date) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.now = now;
+  }
+
+  /** Creates the folder, removes temp files a crash left, applies `fresh`, opens the manifest for append. */
+  static async open(dir: string, options: OutputFolderOptions = {}): Promise<OutputFolder> {
+    options.signal?.throwIfAborted();
+    const root = resolve(dir);
+    try {
+      await mkdir(root, { recursive: true });
+      await removeOrphanTemps(root);
+      if (options.fresh) await clearPreviousRun(root, options.signal);
+    } catch (e) {
+      if (e instanceof StorageError || (e as Error).name === 'AbortError') throw e;
+      throw new StorageError(root, `cannot prepare the output folder: ${(e as Error).message}`, { cause: e });
+    }
+    const manifest = await ManifestWriter.open(root, { fsync: options.fsync ?? 'batch' });
+    return new OutputFolder(root, manifest, options.now ?? (() => new Date()));
+  }
+
+  /**
+   * Writes each image atomically (fsynced) BEFORE appending the manifest line, so a line never names a file that is
+   * not fully on disk. Fills SavedImage.file/bytes/sha256 in the result. Returns the manifest entry written.
+   */
+  async save(result: Result, options: SaveOptions = {}): Promise<ManifestEntry> {
+    const files: ManifestFile[] = [];
+    if (result.status === 'succeeded') {
+      const count = result.images.length;
+      for (const [i, img] of result.images.entries()) {
+        const name = imageFileName(result.job, i + 1, count, img.mimeType);
+        const path = confinedPath(this.dir, name);
+        const sha256 = sha256Hex(img.data);
+        if (!(options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path)))) {
+          try {
+            await writeFileAtomic(path, img.data, { fsync: true });
+          } catch (e) {
+            throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
+          }
+        }
+        img.file = name;
+        img.bytes = img.data.byteLength;
+        img.sha256 = sha256;
+        files.push({ path: name, bytes: img.bytes, sha256, mimeType: img.mimeType });
+      }
+    }
+    const entry = toEntry(result, files, this.now());
+    await this.manifest.append(entry);
+    return entry;
+  }
+
+  async writeSummary(summary: RunSummary): Promise<void> {
+    await writeFileAtomic(join(this.dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+  }
+
+  /** Flushes and fsyncs the manifest. */
+  async flush(): Promise<void> {
+    await this.manifest.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.manifest.close();
+  }
+}
+
+async function tryMaterialize(cache: Pick<ImageCache, 'materialize'>, sha256: string, dest: string): Promise<boolean> {
+  try {
+    await cache.materialize(sha256, dest);
+    return true;
+  } catch {
+    return false; // blob gone: the bytes in hand are written instead
+  }
+}
+
+/** Only files we made: those the old manifest lists (and only inside the folder), plus our three fixed files. */
+async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<void> {
+  const gone = async (p: string) => {
+    try {
+      await unlink(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  };
+  for await (const entry of readManifest(root, { signal })) {
+    for (const f of entry.files) {
+      let p: string;
+      try {
+        p = confinedPath(root, f.path);
+      } catch {
+        continue; // a hostile or hand-edited line naming a path outside: never delete it
+      }
+      await gone(p);
+    }
+  }
+  for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));
+}
+
+/** Looks like a Gemini API key or a key= query parameter: never let one reach the manifest. */
+const KEY_PATTERNS = [/AIza[0-9A-Za-z_-]{20,}/g, /([?&]key=)[^&\s"']+/gi];
+
+export function redactSecrets(s: string): string {
+  return KEY_PATTERNS.reduce((acc, re) => acc.replace(re, (_m, p1: unknown) => (typeof p1 === 'string' ? `${p1}[redacted]` : '[redacted]')), s);
+}
+
+function toEntry(r: Result, files: ManifestFile[], at: Date): ManifestEntry {
+  const e: ManifestEntry = {
+    v: 1,
+    key: r.job.key,
+    index: r.job.index,
+    prompt: r.job.prompt,
+    status: r.status,
+    files,
+    attempts: r.attempts,
+    model: r.model,
+    latencyMs: Math.round(r.latencyMs),
+    finishedAt: at.toISOString(),
+  };
+  if (r.status === 'succeeded') {
+    if (r.from) e.from = r.from;
+    if (r.from === 'cache') e.cached = true;
+    if (r.text.length) e.text = r.text;
+  } else {
+    e.reason = r.reason;
+    e.message = redactSecrets(r.message);
+    if (r.blockReason !== undefined) e.blockReason = r.blockReason;
+    if (r.httpStatus !== undefined) e.httpStatus = r.httpStatus;
+  }
+  if (r.costUsd !== undefined) e.costUsd = r.costUsd;
+  if (r.usage) e.usage = r.usage;
+  return e;
+}

@@ -1,0 +1,102 @@
+// Resume: which keys are already settled, trusting the manifest only as far as the files on disk agree with it.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { confinedPath } from './names.ts';
+import { readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
+
+export interface ResumeIndex {
+  /** key → status of the LAST line for that key, after verification; undefined when not done. */
+  get(key: string): { status: 'succeeded' | 'failed'; entry: ManifestEntry } | undefined;
+  readonly size: number;
+  succeeded: number;
+  failed: number;
+  /** Succeeded lines whose files were missing or changed (counted as not done). */
+  invalid: number;
+  /** Unusable manifest lines skipped in the middle of the file. */
+  skippedLines: number;
+}
+
+export interface ResumeOptions {
+  /** 'size' trusts a file whose size matches; 'sha256' also re-hashes it. @default 'sha256' */
+  verify?: 'size' | 'sha256';
+  /** @default undefined */
+  signal?: AbortSignal;
+  /** Files checked at once. @default 4 */
+  concurrency?: number;
+}
+
+/** Prompts are cut to this in the index: the job has the full prompt, and a 100k-line manifest must fit in memory. */
+const PROMPT_KEEP = 1000;
+
+/**
+ * Reads the manifest once, keeps the last line per key (compacted: no model text, prompt cut to 1,000 characters),
+ * then verifies every succeeded key's files (inside the folder, same size, and same sha256 unless verify is 'size').
+ * Images on disk without a manifest line are not "done": only the manifest says what finished.
+ */
+export async function loadResumeIndex(dir: string, options: ResumeOptions = {}): Promise<ResumeIndex> {
+  const verify = options.verify ?? 'sha256';
+  const reader = readManifest(dir, { signal: options.signal });
+  const last = new Map<string, ManifestEntry>();
+  for await (const e of reader) last.set(e.key, compact(e));
+
+  const toCheck = [...last.values()].filter((e) => e.status === 'succeeded');
+  const bad = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < toCheck.length) {
+      const e = toCheck[next++]!;
+      options.signal?.throwIfAborted();
+      if (!(await filesIntact(dir, e.files, verify, options.signal))) bad.add(e.key);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  // An abort mid-hash looks like a bad file; never return an index built from that.
+  options.signal?.throwIfAborted();
+
+  const map = new Map<string, { status: 'succeeded' | 'failed'; entry: ManifestEntry }>();
+  let succeeded = 0;
+  let failed = 0;
+  for (const [key, entry] of last) {
+    if (bad.has(key)) continue;
+    map.set(key, { status: entry.status, entry });
+    if (entry.status === 'succeeded') succeeded++;
+    else failed++;
+  }
+  return {
+    get: (key) => map.get(key),
+    get size() {
+      return map.size;
+    },
+    succeeded,
+    failed,
+    invalid: bad.size,
+    skippedLines: reader.skipped,
+  };
+}
+
+function compact(e: ManifestEntry): ManifestEntry {
+  const { text: _text, ...rest } = e;
+  return rest.prompt.length > PROMPT_KEEP ? { ...rest, prompt: rest.prompt.slice(0, PROMPT_KEEP) } : rest;
+}
+
+async function filesIntact(dir: string, files: ManifestFile[], verify: 'size' | 'sha256', signal?: AbortSignal): Promise<boolean> {
+  for (const f of files) {
+    let path: string;
+    try {
+      path = confinedPath(dir, f.path);
+      const st = await stat(path);
+      if (!st.isFile() || st.size !== f.bytes) return false;
+    } catch {
+      return false;
+    }
+    if (verify === 'sha256' && (await hashFile(path, signal).catch(() => '')) !== f.sha256) return false;
+  }
+  return true;
+}
+
+async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { signal })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
