@@ -35,14 +35,18 @@ export class Attempt {
     return this.#cause;
   }
 
-  /** (Re)starts the deadline. Called once at start, and per body chunk for idle-timed streams. */
-  arm(): void {
+  /**
+   * (Re)starts the deadline. Called once at start, and per body chunk for idle-timed streams.
+   * `idle` timers are unref'd: a body the caller never reads must not keep the process alive.
+   */
+  arm(idle = false): void {
     if (this.#finished || this.#cause) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(
       () => this.#stop('timeout', new DOMException(`no complete answer within ${this.timeoutMs} ms`, 'TimeoutError')),
       this.timeoutMs,
     );
+    if (idle) this.#timer.unref();
   }
 
   /** Releases the timer and the caller listener; must run on every path. */

@@ -169,6 +169,7 @@ export class GeminiClient {
       attempt.finish();
       return res;
     }
+    attempt.arm(true);
     const reader = res.body.getReader();
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -179,7 +180,7 @@ export class GeminiClient {
             controller.close();
             return;
           }
-          attempt.arm();
+          attempt.arm(true);
           controller.enqueue(value);
         } catch (err) {
           const error = this.#thrown(this.#failure(attempt, err), init.signal);
