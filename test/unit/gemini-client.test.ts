@@ -51,7 +51,7 @@ after(() => {
   for (const t of timers) clearInterval(t);
 });
 
-describe('GeminiClient.generateContent over HTTP', () => {
+describe('GeminiClient.generateContent over HTTP', { timeout: 10_000 }, () => {
   test('sends one POST to {base}/v1beta/models/{model}:generateContent with the key header only', async () => {
     const s = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(OK_BODY));
     try {
@@ -179,7 +179,7 @@ describe('GeminiClient.generateContent over HTTP', () => {
   });
 });
 
-describe('the API key never leaks', () => {
+describe('the API key never leaks', { timeout: 10_000 }, () => {
   test('not in any outcome, error, message or inspected client, even when the server echoes it', async () => {
     const echo = JSON.stringify({ error: { code: 400, status: 'INVALID_ARGUMENT', message: `API key not valid: ${KEY}` } });
     const s = await serve((req, res) => {
@@ -237,7 +237,7 @@ describe('the API key never leaks', () => {
   });
 });
 
-describe('configuration', () => {
+describe('configuration', { timeout: 10_000 }, () => {
   const capture = () => {
     const urls: string[] = [];
     const keys: (string | null)[] = [];
@@ -296,7 +296,7 @@ describe('configuration', () => {
   });
 });
 
-describe('requestJson errors', () => {
+describe('requestJson errors', { timeout: 10_000 }, () => {
   const answerWith = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     (async () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers })) as typeof fetch;
 
