@@ -1,0 +1,140 @@
+// generateContent and streamGenerateContent: admission (outage, quota, concurrency), seeded faults, emulated
+// latency, then the answer, unary JSON or SSE `data: <json>\r\n\r\n` events.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GenerateContentResponse } from '../gemini/wire.ts';
+import { faultError, invalidArgument, modelNotFound, quotaExceeded } from './errors.ts';
+import type { AnswerContext, AnswerKind, ParsedRequest } from './generate.ts';
+import { buildResponse, countFinalImages, modelProfile, parseGenerateRequest, streamChunks } from './generate.ts';
+import { JSON_TYPE, MAX_JSON_BYTES, readBody } from './http.ts';
+import type { FaultKind } from './options.ts';
+import type { EmulatorState } from './state.ts';
+
+export type GenerateMethod = 'generateContent' | 'streamGenerateContent';
+
+async function parse(req: IncomingMessage, st: EmulatorState, model: string, method: GenerateMethod, apiVersion: string): Promise<ParsedRequest> {
+  const { body, tooLarge } = await readBody(req, MAX_JSON_BYTES);
+  if (!st.knownModel(model)) throw modelNotFound(model, method, apiVersion);
+  if (tooLarge) throw invalidArgument(`Request payload size exceeds the limit: ${MAX_JSON_BYTES} bytes.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw invalidArgument(`Invalid JSON payload received. ${e instanceof Error ? e.message : 'Malformed JSON.'}`);
+  }
+  return parseGenerateRequest(raw, modelProfile(model));
+}
+
+/** Outage, quota and concurrency, in that order; returns without side effects when the request is refused. */
+function admit(st: EmulatorState, model: string, req: ParsedRequest): void {
+  const now = st.now();
+  const outage = st.faults.outageAt(st.elapsedEmulated(now));
+  if (outage !== undefined) {
+    st.counters.fault('outage');
+    throw faultError(outage);
+  }
+  const images = req.wantsImage ? 1 : 0;
+  const violation = st.quota.check(model, images, now);
+  if (violation) {
+    st.counters.quotaRejected(model, violation.quotaId, now + Math.ceil(violation.retryMs));
+    throw quotaExceeded(violation, st.options.retryAfterHeader);
+  }
+  const limit = st.quota.options.concurrency;
+  if (limit !== undefined && st.counters.inFlight >= limit) throw faultError(503);
+  st.quota.commit(model, images, now);
+}
+
+export async function handleGenerate(
+  st: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string,
+  method: GenerateMethod,
+  apiVersion: string,
+): Promise<void> {
+  const parsed = await parse(req, st, model, method, apiVersion);
+  st.counters.generateArrived(model, parsed.prompt, st.quota.minuteIndex(st.now()), st.now());
+  admit(st, model, parsed);
+
+  st.counters.enter();
+  const gone = new AbortController();
+  res.once('close', () => {
+    st.counters.leave();
+    gone.abort();
+  });
+
+  const fault = st.faults.pick(parsed.prompt);
+  if (fault) st.counters.fault(fault);
+  const latency = st.drawLatency();
+  const ctx: AnswerContext = {
+    profile: modelProfile(model),
+    req: parsed,
+    kind: answerKind(fault),
+    responseId: st.ids.urlSafeId(24),
+    imageBytes: st.options.imageBytes,
+  };
+
+  try {
+    if (fault === 'hang') {
+      // Accept and never answer: the client's own timeout (or close()) ends it.
+      await new Promise<void>((resolve) => gone.signal.addEventListener('abort', () => resolve(), { once: true }));
+      return;
+    }
+    if (method === 'streamGenerateContent') await sendStream(st, res, ctx, fault, latency, gone.signal);
+    else await sendUnary(st, res, ctx, fault, latency, gone.signal);
+  } catch (e) {
+    if (gone.signal.aborted || st.closing.signal.aborted) return;
+    throw e;
+  }
+}
+
+function answerKind(fault: FaultKind | undefined): AnswerKind {
+  return fault === 'textOnly' || fault === 'imageSafety' || fault === 'promptBlock' ? fault : 'ok';
+}
+
+const HTTP_FAULTS: Partial<Record<FaultKind, number>> = { http400: 400, http500: 500, http503: 503, http504: 504 };
+
+async function sendUnary(st: EmulatorState, res: ServerResponse, ctx: AnswerContext, fault: FaultKind | undefined, latency: number, signal: AbortSignal) {
+  await st.sleepEmulated(latency, signal);
+  const status = fault && HTTP_FAULTS[fault];
+  if (status) throw faultError(status);
+  const answer = buildResponse(ctx);
+  const body = Buffer.from(JSON.stringify(answer));
+  if (fault === 'reset' || fault === 'truncated') {
+    // reset: the socket dies mid-body; truncated: a clean end after half a JSON document.
+    res.writeHead(200, { 'content-type': JSON_TYPE });
+    res.write(body.subarray(0, body.length >> 1));
+    if (fault === 'reset') res.socket?.destroy();
+    else res.end();
+    return;
+  }
+  st.counters.images(countFinalImages(answer));
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+const event = (r: GenerateContentResponse) => `data: ${JSON.stringify(r)}\r\n\r\n`;
+
+async function sendStream(st: EmulatorState, res: ServerResponse, ctx: AnswerContext, fault: FaultKind | undefined, latency: number, signal: AbortSignal) {
+  // About a third of the latency passes before the first event, the rest before the image.
+  await st.sleepEmulated(latency * 0.3, signal);
+  const status = fault && HTTP_FAULTS[fault];
+  if (status) throw faultError(status);
+  const answer = buildResponse(ctx);
+  const chunks = streamChunks(ctx, answer);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment' });
+  const [first, ...rest] = chunks;
+  if (first) res.write(event(first));
+  if (fault === 'reset') {
+    res.socket?.destroy();
+    return;
+  }
+  if (fault === 'truncated') {
+    const next = rest[0] ? event(rest[0]) : event(first ?? answer);
+    res.end(next.slice(0, next.length >> 1));
+    return;
+  }
+  await st.sleepEmulated(latency * 0.7, signal);
+  for (const c of rest) res.write(event(c));
+  st.counters.images(countFinalImages(answer));
+  res.end();
+}
