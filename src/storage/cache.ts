@@ -65,9 +65,10 @@ export class ImageCache {
 
   /** The answer, or undefined when absent, unreadable, or any of its blobs is missing or has the wrong size. */
   async get(key: string): Promise<CachedAnswer | undefined> {
+    const path = this.entryPath(key);
     let raw: string;
     try {
-      raw = await readFile(this.entryPath(key), 'utf8');
+      raw = await readFile(path, 'utf8');
     } catch {
       return undefined;
     }

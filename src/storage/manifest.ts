@@ -209,6 +209,7 @@ export function readManifest(dir: string, options: { signal?: AbortSignal } = {}
   const path = join(dir, MANIFEST_FILE);
   const state = { skipped: 0, tornTail: false };
   async function* entries(): AsyncGenerator<ManifestEntry> {
+    options.signal?.throwIfAborted();
     try {
       await stat(path);
     } catch {

@@ -36,6 +36,7 @@ const PROMPT_KEEP = 1000;
  */
 export async function loadResumeIndex(dir: string, options: ResumeOptions = {}): Promise<ResumeIndex> {
   const verify = options.verify ?? 'sha256';
+  options.signal?.throwIfAborted();
   const reader = readManifest(dir, { signal: options.signal });
   const last = new Map<string, ManifestEntry>();
   for await (const e of reader) last.set(e.key, compact(e));
