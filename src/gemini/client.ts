@@ -1,11 +1,11 @@
 // Our own small REST client over fetch: the SDK hides RetryInfo, QuotaFailure and headers.
 // It makes exactly one attempt per call (the single retry policy lives in scheduler/retry.ts)
 // and the key travels only in the x-goog-api-key header, never in a URL, message or result.
-import { ApiError, AuthError, OptionError, PermissionError } from '../errors.ts';
+import { ApiError, AuthError, OptionError } from '../errors.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
 import { Attempt, describeNetworkError } from './attempt.ts';
 import { modelPath } from './names.ts';
-import { outcomeFromError, outcomeFromResponse } from './outcome.ts';
+import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
 import { createRedactor } from './redact.ts';
 import type { Redactor } from './redact.ts';
 import type { GenerateContentRequest } from './wire.ts';
@@ -160,7 +160,7 @@ export class GeminiClient {
     const attempt = new Attempt(checkTimeout('timeoutMs', init.timeoutMs ?? this.timeoutMs), init.signal);
     let res: Response;
     try {
-      res = await attempt.race(this.#send(method, url, init.body, init.headers ?? {}, attempt));
+      res = await attempt.race(this.#send(method, url, init.body, init.headers ?? {}, attempt, false));
     } catch (err) {
       attempt.finish();
       throw this.#thrown(this.#failure(attempt, err), init.signal);
@@ -229,11 +229,12 @@ export class GeminiClient {
   }
 
   /** fetch with our headers, following GET redirects by hand so the key never goes to another origin. */
-  async #send(method: string, url: string, body: BodyInit | undefined, extra: Record<string, string>, attempt: Attempt): Promise<Response> {
+  async #send(method: string, url: string, body: BodyInit | undefined, extra: Record<string, string>, attempt: Attempt, whole = true): Promise<Response> {
     let current = url;
     for (let hop = 0; ; hop++) {
       const headers = new Headers({ 'user-agent': USER_AGENT, 'x-goog-api-client': USER_AGENT });
-      headers.set('x-server-timeout', String(Math.ceil(attempt.timeoutMs / 1000)));
+      // Lets the server drop work we stopped waiting for. Not on raw(): there the deadline is per chunk, not total.
+      if (whole) headers.set('x-server-timeout', String(Math.ceil(attempt.timeoutMs / 1000)));
       for (const [k, v] of Object.entries(this.#headers)) headers.set(k, v);
       for (const [k, v] of Object.entries(extra)) headers.set(k, v);
       if (new URL(current).origin === this.#origin) headers.set('x-goog-api-key', this.#apiKey);
@@ -273,20 +274,6 @@ export class GeminiClient {
     }
     return withQuery(`${this.baseUrl}/${pathOrUrl.replace(/^\/+/, '')}`, query);
   }
-}
-
-/** The thrown form of an error outcome, for calls that are not job attempts (Files, Batches). */
-export function errorFromOutcome(o: ErrorOutcome): Error {
-  if (o.reason === 'auth') {
-    return new AuthError(o.message, { ...(o.httpStatus ? { httpStatus: o.httpStatus } : {}), ...(o.errorReason ? { errorReason: o.errorReason } : {}) });
-  }
-  if (o.reason === 'permission') return new PermissionError(o.message);
-  return new ApiError(o.httpStatus ?? 0, o.message, {
-    reason: o.reason,
-    ...(o.status ? { status: o.status } : {}),
-    ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}),
-    ...(o.quotaId ? { quotaId: o.quotaId } : {}),
-  });
 }
 
 function withQuery(url: string, query?: Record<string, string | number | undefined>): string {

@@ -1,7 +1,7 @@
 // The transport's public surface: one attempt per call, interpretation in outcome.ts, never a retry.
-export { GeminiClient, errorFromOutcome, DEFAULT_BASE_URL } from './client.ts';
+export { GeminiClient, DEFAULT_BASE_URL } from './client.ts';
 export type { GeminiClientOptions, CallOptions, JsonCallOptions, RawCallOptions } from './client.ts';
-export { outcomeFromResponse, outcomeFromError } from './outcome.ts';
+export { outcomeFromResponse, outcomeFromError, errorFromOutcome } from './outcome.ts';
 export type { InterpretOptions } from './outcome.ts';
 export { buildRequest, REINFORCE_INSTRUCTION } from './request.ts';
 export type { BuildRequestOptions } from './request.ts';

@@ -1,5 +1,6 @@
 // The ONLY place Gemini answers are interpreted: a 200 body or an error body becomes an Outcome.
 // Everything the retry policy needs (retryAfterMs, quotaId, limit 0, ErrorInfo reason) is pulled out here, once.
+import { ApiError, AuthError, PermissionError } from '../errors.ts';
 import { parseDurationMs } from '../internal/duration.ts';
 import type { ErrorOutcome, ErrorReason, ImageData, Outcome, Usage } from '../types.ts';
 import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
@@ -100,6 +101,20 @@ export function outcomeFromError(httpStatus: number, bodyText: string, headers?:
   if (typeof quotaMetric === 'string') out.quotaMetric = quotaMetric;
   if (quotaLimit !== undefined) out.quotaLimit = quotaLimit;
   return out;
+}
+
+/** The thrown form of an error outcome, for calls that are not job attempts (Files, Batches). */
+export function errorFromOutcome(o: ErrorOutcome): Error {
+  if (o.reason === 'auth') {
+    return new AuthError(o.message, { ...(o.httpStatus ? { httpStatus: o.httpStatus } : {}), ...(o.errorReason ? { errorReason: o.errorReason } : {}) });
+  }
+  if (o.reason === 'permission') return new PermissionError(o.message);
+  return new ApiError(o.httpStatus ?? 0, o.message, {
+    reason: o.reason,
+    ...(o.status ? { status: o.status } : {}),
+    ...(o.retryAfterMs !== undefined ? { retryAfterMs: o.retryAfterMs } : {}),
+    ...(o.quotaId ? { quotaId: o.quotaId } : {}),
+  });
 }
 
 function reasonFor(httpStatus: number, message: string, errorReason: string | undefined): ErrorReason {

@@ -65,6 +65,7 @@ describe('GeminiClient.generateContent over HTTP', { timeout: 10_000 }, () => {
         assert.equal(r.url, '/v1beta/models/gemini-2.5-flash-image:generateContent');
         assert.equal(r.headers['x-goog-api-key'], KEY);
         assert.equal(r.headers['content-type'], 'application/json');
+        assert.equal(r.headers['x-server-timeout'], '120', 'the server learns our per-attempt deadline');
         assert.deepEqual(JSON.parse(r.body), REQ);
         assert.ok(!r.url.includes(KEY));
       }
