@@ -1,0 +1,159 @@
+// Admission control for attempts: the in-flight limit (adaptive or fixed), the rate limits (known or
+// learned), the global pause a server announced, and the retry budget with its single-probe fallback.
+// It answers "may an attempt start now, and if not, how long to wait", and learns from every outcome.
+
+import type { Outcome } from '../types.ts';
+import { AdaptiveLimit } from './adaptive.ts';
+import { RetryBudget } from './budget.ts';
+import { QuotaLearner } from './learn.ts';
+import { Limiter } from './limiter.ts';
+import type { Release } from './limiter.ts';
+import { RateLimiter } from './rate.ts';
+import { isTransientError } from './retry.ts';
+import type { PoolEvent, ResolvedPoolOptions } from './pool.ts';
+
+/** What admission needs to know about a finished attempt. */
+export interface FinishedAttempt {
+  id: number;
+  startedAt: number;
+  inFlightAtStart: number;
+}
+
+type Emit = (e: PoolEvent<never>) => void;
+
+export type AdmissionOptions = Pick<
+  ResolvedPoolOptions<unknown>,
+  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'retryBudget'
+>;
+
+export class Admission {
+  private readonly limiter: Limiter;
+  private readonly adaptive?: AdaptiveLimit;
+  private readonly budget: RetryBudget;
+  private readonly learner?: QuotaLearner;
+  private readonly rpm?: RateLimiter;
+  private readonly ipm?: RateLimiter;
+  private learned?: RateLimiter;
+  private pauseUntil = Number.NEGATIVE_INFINITY;
+  private paused = false;
+  private isDegraded = false;
+
+  constructor(
+    private readonly o: AdmissionOptions,
+    private readonly emit: Emit,
+  ) {
+    this.budget = new RetryBudget(o.retryBudget);
+    if (o.adaptive) this.adaptive = new AdaptiveLimit({ ...o.adaptive, max: Math.min(o.adaptive.max ?? o.concurrency, o.concurrency) });
+    this.limiter = new Limiter(this.adaptive ? this.adaptive.limit : o.concurrency);
+    if (o.requestsPerMinute !== undefined) this.rpm = new RateLimiter({ perMinute: o.requestsPerMinute, burst: o.rateBurst });
+    if (o.imagesPerMinute !== undefined) this.ipm = new RateLimiter({ perMinute: o.imagesPerMinute, burst: o.rateBurst });
+    if (o.requestsPerMinute === undefined && o.learnRate) this.learner = new QuotaLearner();
+  }
+
+  get limit(): number {
+    return this.limiter.limit;
+  }
+
+  get inFlight(): number {
+    return this.limiter.inFlight;
+  }
+
+  /** One probe at a time because the retry budget ran out; ends with the first healthy answer. */
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  /** Housekeeping at the top of each dispatch: end an expired pause, probe a learned rate upwards. */
+  tick(now: number): void {
+    if (this.paused && now >= this.pauseUntil) {
+      this.paused = false;
+      this.emit({ type: 'resumed', at: now });
+    }
+    const probed = this.learner?.maybeProbe(now);
+    if (probed !== undefined) this.setLearnedRate(probed, now);
+  }
+
+  /** When the current pause ends, if one is on. */
+  get pausedUntil(): number | undefined {
+    return this.paused ? this.pauseUntil : undefined;
+  }
+
+  /**
+   * May an attempt of `cost` images start now? 0: yes; n > 0: not before n ms; undefined: not until
+   * an attempt finishes. `budgeted` marks a backoff retry, which also needs the retry budget.
+   */
+  gate(now: number, cost: number, budgeted: boolean): number | undefined {
+    if (budgeted && !this.isDegraded && !this.budget.canRetry(now)) {
+      // Budget spent: fall back to one probe at a time instead of adding load to a failing service.
+      this.setDegraded(true, now);
+    }
+    if (this.limiter.inFlight >= this.limiter.limit) return this.paused ? this.pauseUntil - now : undefined;
+    if (now < this.pauseUntil) return this.pauseUntil - now;
+    const wait = Math.max(this.rpm?.reserve(1, now) ?? 0, this.ipm?.reserve(cost, now) ?? 0);
+    const learnedWait = this.learned?.reserve(1, now) ?? 0;
+    if (learnedWait > 0 && learnedWait >= wait) this.learner?.noteBinding();
+    return Math.max(wait, learnedWait);
+  }
+
+  /** Books a start that gate() allowed; the release goes back in finished(). */
+  started(id: number, now: number, cost: number, budgeted: boolean): Release | undefined {
+    const release = this.limiter.tryAcquire();
+    if (!release) return undefined;
+    this.rpm?.take(1, now);
+    this.ipm?.take(cost, now);
+    this.learned?.take(1, now);
+    this.budget.recordAttempt(now);
+    if (budgeted) this.budget.recordRetry(now);
+    this.learner?.recordStart(id, now);
+    return release;
+  }
+
+  /** Feeds the adaptive limit, the quota learner and the outage detector. */
+  finished(a: FinishedAttempt, outcome: Outcome, now: number): void {
+    if (outcome.kind === 'error' && outcome.reason === 'cancelled') return;
+    const transient = isTransientError(outcome);
+    const dropped = transient && (outcome.reason === 'quota' || (outcome.reason === 'server' && outcome.httpStatus === 503));
+    if (this.adaptive && (dropped || !transient)) {
+      const sample = { latencyMs: now - a.startedAt, dropped, inFlight: a.inFlightAtStart, at: now };
+      if (this.adaptive.onSample(sample)) this.updateLimit(now);
+    }
+    if (transient && outcome.reason === 'quota' && this.learner) {
+      this.learner.recordRejected(a.id);
+      const learned = this.learner.onQuota(now, a.startedAt, outcome.retryAfterMs, outcome.quotaId);
+      if (learned !== undefined) this.setLearnedRate(learned, now);
+    }
+    if (this.isDegraded && !transient) {
+      this.budget.reset();
+      this.setDegraded(false, now);
+    }
+  }
+
+  /** The server named a time: nobody starts before it, not just the job that was told. */
+  pause(until: number, reason: string, quotaId: string | undefined, now: number): void {
+    if (until <= this.pauseUntil) return;
+    this.pauseUntil = until;
+    this.paused = true;
+    this.emit({ type: 'paused', untilMs: until, reason, quotaId, at: now });
+  }
+
+  private setLearnedRate(perMinute: number, now: number): void {
+    const rate = Math.max(1, perMinute);
+    if (this.learned) this.learned.setRate(rate, now);
+    else this.learned = new RateLimiter({ perMinute: rate, burst: this.o.rateBurst });
+    this.emit({ type: 'rate', requestsPerMinute: rate, learned: true, at: now });
+  }
+
+  private setDegraded(degraded: boolean, now: number): void {
+    if (degraded === this.isDegraded) return;
+    this.isDegraded = degraded;
+    this.emit({ type: 'degraded', degraded, at: now });
+    this.updateLimit(now);
+  }
+
+  private updateLimit(now: number): void {
+    const limit = this.isDegraded ? 1 : this.adaptive ? this.adaptive.limit : this.o.concurrency;
+    if (limit === this.limiter.limit) return;
+    this.limiter.setLimit(limit);
+    this.emit({ type: 'concurrency', limit, inFlight: this.limiter.inFlight, at: now });
+  }
+}

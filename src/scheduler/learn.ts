@@ -1,0 +1,101 @@
+// "Discovered" requests-per-minute for when the user does not know the quota.
+//
+// A per-minute 429 carries RetryInfo: the window resets at now + retryAfterMs, so it began one window
+// earlier. Every request of ours the server accepted in that window is a unit of quota, and we just
+// ran out: that count IS the quota (for us). Pacing at it spreads the work evenly instead of bursting
+// until the next 429. The estimate is probed upwards after each window that passed without a 429
+// while it held us back: straight back to the highest rate learned so far if that is higher (a quota
+// that dropped and came back is found again after one window), else x1.25, x1.5, x2, ...
+// Overshooting costs one 429 and a pause to a window end that we would have reached anyway.
+
+export interface QuotaLearnerOptions {
+  /** The window a per-minute quota is counted over. @default 60_000 */
+  windowMs?: number;
+  /** Multipliers applied after 1, 2, 3... consecutive clean windows; the last one repeats. @default [1.25, 1.5, 2] */
+  probeFactors?: readonly number[];
+}
+
+interface StartRecord {
+  id: number;
+  at: number;
+  rejected: boolean;
+}
+
+export class QuotaLearner {
+  private readonly windowMs: number;
+  private readonly factors: readonly number[];
+  private starts: StartRecord[] = [];
+  private estimate: number | undefined;
+  private highest = 0;
+  private lastResetAt = Number.NEGATIVE_INFINITY;
+  private cleanSince = Number.NEGATIVE_INFINITY;
+  private probes = 0;
+  private binding = false;
+
+  constructor(options: QuotaLearnerOptions = {}) {
+    this.windowMs = options.windowMs ?? 60_000;
+    this.factors = options.probeFactors && options.probeFactors.length > 0 ? options.probeFactors : [1.25, 1.5, 2];
+  }
+
+  /** The learned requests per minute, once a 429 taught us one. */
+  get perMinute(): number | undefined {
+    return this.estimate;
+  }
+
+  recordStart(id: number, at: number): void {
+    this.starts.push({ id, at, rejected: false });
+    const horizon = at - 2 * this.windowMs;
+    if (this.starts.length > 64 && (this.starts[0]?.at ?? at) < horizon) this.starts = this.starts.filter((s) => s.at >= horizon);
+  }
+
+  /** The attempt `id` was answered with a quota 429 (it consumed no quota). */
+  recordRejected(id: number): void {
+    for (let i = this.starts.length - 1; i >= 0; i--) {
+      const s = this.starts[i]!;
+      if (s.id === id) {
+        s.rejected = true;
+        return;
+      }
+    }
+  }
+
+  /** The pacing limiter delayed a start: the estimate is what holds us back, so it may be probed. */
+  noteBinding(): void {
+    this.binding = true;
+  }
+
+  /**
+   * A quota 429 for an attempt started at `startedAt` and answered at `now`.
+   * Returns the new estimate when one was learned (once per window), else undefined.
+   */
+  onQuota(now: number, startedAt: number, retryAfterMs: number | undefined, quotaId?: string): number | undefined {
+    if (retryAfterMs === undefined || retryAfterMs > this.windowMs) return undefined;
+    if (quotaId !== undefined && !/PerMinute/i.test(quotaId)) return undefined;
+    // Quotas are checked on arrival, so the delay counts from about when the attempt started.
+    const resetAt = startedAt + retryAfterMs;
+    this.cleanSince = Math.max(this.cleanSince, now + retryAfterMs);
+    this.probes = 0;
+    this.binding = false;
+    // Several in-flight attempts hit the same exhausted window: learn from the first one only.
+    if (Math.abs(resetAt - this.lastResetAt) < this.windowMs / 2) return undefined;
+    const from = resetAt - this.windowMs;
+    let accepted = 0;
+    for (const s of this.starts) if (!s.rejected && s.at >= from && s.at < startedAt) accepted++;
+    if (accepted < 1) return undefined;
+    this.lastResetAt = resetAt;
+    this.estimate = (accepted * 60_000) / this.windowMs;
+    this.highest = Math.max(this.highest, this.estimate);
+    return this.estimate;
+  }
+
+  /** Call when deciding what to start: returns a raised estimate after a clean, binding window. */
+  maybeProbe(now: number): number | undefined {
+    if (this.estimate === undefined || !this.binding || now - this.cleanSince < this.windowMs) return undefined;
+    const factor = this.factors[Math.min(this.probes, this.factors.length - 1)]!;
+    this.probes++;
+    this.binding = false;
+    this.cleanSince = now;
+    this.estimate = Math.max(this.estimate * factor, this.probes === 1 ? this.highest : 0);
+    return this.estimate;
+  }
+}
