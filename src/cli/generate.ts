@@ -1,0 +1,180 @@
+// `imagebatch generate <file>`: the main job.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { demoProfile, startEmulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
+import { formatIssue, isInputError, isOptionError, isRunLevelError, openInput, runToDisk } from '../index.ts';
+import type { RunSummary } from '../index.ts';
+import { EXIT } from './exit.ts';
+import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
+import { dryRun } from './dry-run.ts';
+import { ProgressDisplay } from './progress.ts';
+import { installStopHandlers } from './signals.ts';
+
+export interface GenerateFlags {
+  out: string;
+  model: string;
+  concurrency: number;
+  adaptive: boolean;
+  rpm?: number;
+  ipm?: number;
+  aspectRatio?: string;
+  imageSize?: string;
+  timeout: number;
+  maxAttempts: number;
+  maxRetryDelay: number;
+  baseUrl?: string;
+  emulator: boolean;
+  emulatorProfile: 'default' | 'demo';
+  json: boolean;
+  fresh: boolean;
+  retryFailed: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  grace: number;
+  dryRun: boolean;
+  maxCost?: number;
+  template?: string;
+  variants: number;
+  format?: 'txt' | 'jsonl' | 'csv';
+  allowOutsideRefs: boolean;
+  ordered: boolean;
+  fsync: 'always' | 'batch';
+  gallery: boolean;
+}
+
+export function addGenerateCommand(program: Command): void {
+  program
+    .command('generate')
+    .description('generate one image per prompt (a .txt, .jsonl or .csv file, or - for stdin) into an output folder')
+    .argument('<file>', 'prompts: .txt (one per line, # comments), .jsonl ({"prompt", "key"?, "model"?, "aspectRatio"?, "imageSize"?, ...}), .csv (a prompt column), or -')
+    .option('-o, --out <dir>', 'output folder', './imagebatch-out')
+    .option('-m, --model <id>', 'model for prompts that name none', 'gemini-2.5-flash-image')
+    .option('-c, --concurrency <n>', 'most requests in flight (the ceiling when adaptive)', int(), 8)
+    .option('--no-adaptive', 'keep concurrency fixed instead of finding the sustainable level')
+    .option('--rpm <n>', 'client-side limit: requests per minute (your quota)', positive)
+    .option('--ipm <n>', 'client-side limit: images per minute', positive)
+    .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9, 9:16')
+    .option('--image-size <size>', '1K, 2K or 4K')
+    .option('--timeout <seconds>', 'deadline of one attempt, body included', positive, 120)
+    .option('--max-attempts <n>', 'attempts per prompt, the first included', int(), 6)
+    .option('--max-retry-delay <seconds>', 'a server-announced wait longer than this stops the run (exit 3)', positive, 300)
+    .option('--base-url <url>', 'Gemini REST base URL (default: GEMINI_BASE_URL or Google)')
+    .option('--emulator', 'start the built-in Gemini emulator and use it (offline, no key needed)', false)
+    .addOption(new Option('--emulator-profile <name>', 'emulator behaviour with --emulator').choices(['default', 'demo']).default('default'))
+    .option('--json', 'one JSON event per line on stdout instead of the live display', false)
+    .option('--fresh', 'start over: forget what earlier runs saved in --out', false)
+    .option('--retry-failed', 're-run only the prompts that failed before', false)
+    .option('--no-cache', 'do not read or write the shared image cache')
+    .option('--cache-dir <dir>', 'cache folder (default: IMAGEBATCH_CACHE_DIR or your user cache folder)')
+    .option('--grace <seconds>', 'after Ctrl-C, how long in-flight requests may finish', nonNegative, 30)
+    .option('--dry-run', 'count requests, images and estimated cost; send nothing', false)
+    .option('--max-cost <usd>', 'stop scheduling new work before the spend passes this (exit 3)', nonNegative)
+    .option('--template <text>', 'fill "{column}" from each CSV/JSONL row; {a|b} alternatives expand')
+    .option('--variants <n>', 'images per prompt (separate requests)', int(), 1)
+    .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['txt', 'jsonl', 'csv']))
+    .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
+    .option('--ordered', 'save in input order instead of completion order', false)
+    .addOption(new Option('--fsync <policy>', 'manifest durability').argParser(oneOf('always', 'batch')).default('batch'))
+    .option('--no-gallery', 'do not write index.html')
+    .action(async (file: string, flags: GenerateFlags) => {
+      process.exitCode = await runGenerate(file, flags);
+    });
+}
+
+export async function runGenerate(file: string, flags: GenerateFlags): Promise<number> {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  const env = process.env;
+  if (!flags.emulator && !flags.dryRun && !env.GEMINI_API_KEY && !env.GOOGLE_API_KEY) {
+    err('imagebatch: no API key. Set GEMINI_API_KEY (get one at https://aistudio.google.com/apikey),');
+    err('or run offline on the built-in emulator with --emulator. A --base-url server needs a key too.');
+    return EXIT.usage;
+  }
+  let input;
+  try {
+    input = await openInput(file, {
+      model: flags.model,
+      aspectRatio: flags.aspectRatio,
+      imageSize: flags.imageSize,
+      template: flags.template,
+      variants: flags.variants,
+      format: flags.format,
+      allowOutsideRefs: flags.allowOutsideRefs,
+    });
+  } catch (e) {
+    if (isInputError(e)) {
+      for (const issue of e.issues) err(formatIssue(issue));
+      err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (flags.dryRun) {
+    try {
+      return await dryRun(input.jobs, input.count, flags);
+    } finally {
+      await input.cleanup();
+    }
+  }
+
+  let emulator: Emulator | undefined;
+  const display = new ProgressDisplay({ stream: flags.json ? process.stdout : process.stderr, mode: flags.json ? 'json' : 'auto', total: input.count, outDir: flags.out });
+  const stop = installStopHandlers({ graceMs: (flags.grace ?? 30) * 1000, notify: (m) => display.message(m) });
+  try {
+    if (flags.emulator) {
+      emulator = await startEmulator(flags.emulatorProfile === 'demo' ? demoProfile() : {});
+      if (!flags.json) display.message(`emulator: ${emulator.url} (offline, built in)`);
+    }
+    let summary: RunSummary;
+    try {
+      summary = await runToDisk(input.jobs, {
+        out: flags.out,
+        apiKey: emulator ? 'emulator-key' : undefined,
+        baseUrl: emulator?.url ?? flags.baseUrl,
+        model: flags.model,
+        concurrency: flags.concurrency,
+        adaptive: flags.adaptive,
+        requestsPerMinute: flags.rpm,
+        imagesPerMinute: flags.ipm,
+        aspectRatio: flags.aspectRatio,
+        imageSize: flags.imageSize,
+        timeoutMs: secondsToMs(flags.timeout),
+        maxAttempts: flags.maxAttempts,
+        maxRetryDelayMs: secondsToMs(flags.maxRetryDelay),
+        fresh: flags.fresh,
+        retryFailed: flags.retryFailed,
+        cacheDir: flags.cache ? flags.cacheDir : false,
+        maxCostUsd: flags.maxCost,
+        ordered: flags.ordered,
+        fsync: flags.fsync,
+        gallery: flags.gallery,
+        stopSignal: stop.soft,
+        signal: stop.hard,
+        onEvent: (e) => display.onEvent(e),
+      });
+    } catch (e) {
+      display.stop();
+      if (isRunLevelError(e)) {
+        err(`imagebatch: run stopped: ${e.message}`);
+        err(`Everything finished so far is saved in ${flags.out}; run the same command again to resume.`);
+        return EXIT.runStopped;
+      }
+      if (isOptionError(e)) {
+        err(`imagebatch: ${e.message}`);
+        return EXIT.usage;
+      }
+      throw e;
+    }
+    display.finish(summary);
+    const signalled = stop.exitCode();
+    if (signalled !== undefined) {
+      err(`Stopped. ${summary.succeeded} saved in ${flags.out}; run the same command again to resume.`);
+      return signalled;
+    }
+    return summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
+  } finally {
+    stop.dispose();
+    await emulator?.close();
+    await input.cleanup();
+  }
+}

@@ -1,0 +1,57 @@
+// The command line: thin, it maps flags onto the public API. Exit codes:
+// 0 all succeeded · 1 some jobs failed · 2 usage or input error (nothing sent) · 3 run stopped by a run-level failure
+// · 130 / 143 stopped by SIGINT / SIGTERM.
+import { Command, CommanderError } from 'commander';
+import { addEmulatorCommand } from './emulator.ts';
+import { addGenerateCommand } from './generate.ts';
+import { addReportCommand } from './report.ts';
+import { EXIT } from './exit.ts';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('imagebatch')
+    .description('Turn a list of prompts into a folder of images with Gemini image models, as fast as your quota allows.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  addGenerateCommand(program);
+  addReportCommand(program);
+  addEmulatorCommand(program);
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 all succeeded, 1 some jobs failed, 2 usage or input error (nothing sent),
+            3 stopped by a run-level failure (bad key, daily quota, unknown model, budget), 130 Ctrl-C, 143 SIGTERM.
+Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, IMAGEBATCH_CACHE_DIR, NO_COLOR.`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
+
+// Run directly (`node --import tsx src/cli/main.ts`, as `npm run demo` does); bin/imagebatch.js calls main() itself.
+const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`imagebatch: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = EXIT.usage;
+    },
+  );
+}

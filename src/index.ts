@@ -1,0 +1,41 @@
+// The public library surface: named re-exports only.
+export type {
+  Job,
+  JobInput,
+  JobSource,
+  ReferenceImage,
+  ImageData,
+  Usage,
+  Outcome,
+  ErrorOutcome,
+  ErrorReason,
+  FailureReason,
+  SavedImage,
+  Result,
+  SucceededResult,
+  FailedResult,
+  RunEvent,
+  RunSummary,
+} from './types.ts';
+export * from './errors.ts';
+export { DEFAULT_MODEL, resolveOptions } from './options.ts';
+export type { GenerateOptions, JobsSource } from './options.ts';
+export { generateImages, cacheKeyOf, toJob } from './run.ts';
+export type { GenerateImagesOptions } from './run.ts';
+export { runToDisk } from './run-disk.ts';
+export type { RunToDiskOptions } from './run-disk.ts';
+export { openInput, readJobs, validateInput, jobKey } from './input/index.ts';
+export type { InputOptions } from './input/index.ts';
+export { ImageCache } from './storage/cache.ts';
+export { readManifest } from './storage/manifest.ts';
+export type { ManifestEntry, ManifestFile } from './storage/manifest.ts';
+export { loadResumeIndex } from './storage/resume.ts';
+export type { ResumeIndex } from './storage/resume.ts';
+export { writeGallery } from './report/gallery.ts';
+export { summarize } from './report/summary.ts';
+export { costOfUsage, estimateCost, knownModel } from './report/cost.ts';
+export { GeminiClient } from './gemini/client.ts';
+export type { GeminiClientOptions } from './gemini/client.ts';
+export { buildRequest } from './gemini/request.ts';
+export { systemClock, FakeClock } from './internal/clock.ts';
+export type { Clock } from './internal/clock.ts';

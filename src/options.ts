@@ -1,0 +1,135 @@
+// Run options: documented defaults, applied and validated in one place.
+// Precedence: an explicit option beats an environment variable, which beats the default.
+import { OptionError } from './errors.ts';
+import type { Clock } from './internal/clock.ts';
+import { systemClock } from './internal/clock.ts';
+import type { JobInput, RunEvent } from './types.ts';
+
+export const DEFAULT_MODEL = 'gemini-2.5-flash-image';
+
+export interface GenerateOptions {
+  /** API key. @default env GEMINI_API_KEY, then GOOGLE_API_KEY */
+  apiKey?: string;
+  /** REST base URL. @default env GEMINI_BASE_URL, then GOOGLE_GEMINI_BASE_URL, then https://generativelanguage.googleapis.com */
+  baseUrl?: string;
+  /** Model for jobs that name none. @default 'gemini-2.5-flash-image' */
+  model?: string;
+  /** Most requests in flight at once; with `adaptive` this is the ceiling. @default 8 */
+  concurrency?: number;
+  /** Find the sustainable concurrency from 429/503 and latency samples. @default true */
+  adaptive?: boolean;
+  /** Client-side request rate limit (per minute). @default unlimited */
+  requestsPerMinute?: number;
+  /** Client-side image rate limit (per minute). @default unlimited */
+  imagesPerMinute?: number;
+  /** Deadline of one HTTP attempt, body included. @default 120000 */
+  timeoutMs?: number;
+  /** Attempts per job, the first included. @default 6 */
+  maxAttempts?: number;
+  /** A server-announced retry delay longer than this ends the run (exit 3) instead of waiting. @default 300000 */
+  maxRetryDelayMs?: number;
+  /** Run-wide aspect ratio (a job's own wins), e.g. "16:9". @default the model's default */
+  aspectRatio?: string;
+  /** Run-wide image size, "1K" | "2K" | "4K". @default the model's default */
+  imageSize?: string;
+  /** Yield results in input order (bounded buffering) instead of completion order. @default false */
+  ordered?: boolean;
+  /** Hard stop: aborts in-flight requests. */
+  signal?: AbortSignal;
+  /** Soft stop: no new attempt starts; in-flight requests finish. */
+  stopSignal?: AbortSignal;
+  /** Stop scheduling new work once the spend (USD, from each answer's usage) would pass this. @default unlimited */
+  maxCostUsd?: number;
+  /** Receives progress events. */
+  onEvent?: (event: RunEvent) => void;
+  /** Injectable transport, for tests. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Injectable clock, for tests. @default the system clock */
+  clock?: Clock;
+  /** Injectable randomness (jitter). @default Math.random */
+  random?: () => number;
+  /** Environment to read defaults from. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+export type JobsSource = Iterable<JobInput> | AsyncIterable<JobInput>;
+
+export interface ResolvedOptions {
+  apiKey?: string;
+  baseUrl?: string;
+  model: string;
+  concurrency: number;
+  adaptive: boolean;
+  requestsPerMinute?: number;
+  imagesPerMinute?: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  maxRetryDelayMs: number;
+  aspectRatio?: string;
+  imageSize?: string;
+  ordered: boolean;
+  signal?: AbortSignal;
+  stopSignal?: AbortSignal;
+  maxCostUsd?: number;
+  onEvent: (event: RunEvent) => void;
+  fetch?: typeof fetch;
+  clock: Clock;
+  random: () => number;
+  env: Record<string, string | undefined>;
+}
+
+function positiveInt(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OptionError(name, v, 'a whole number ≥ 1');
+  return v;
+}
+
+function positiveNumber(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(name, v, 'a number > 0');
+  return v;
+}
+
+function nonEmpty(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw new OptionError(name, v, 'a non-empty string');
+  return v;
+}
+
+const noop = (): void => {};
+
+export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
+  const maxCost = o.maxCostUsd;
+  if (maxCost !== undefined && (typeof maxCost !== 'number' || !Number.isFinite(maxCost) || maxCost < 0)) {
+    throw new OptionError('maxCostUsd', maxCost, 'a number ≥ 0');
+  }
+  if (o.imageSize !== undefined && !/^(1K|2K|4K|512)$/.test(o.imageSize)) {
+    throw new OptionError('imageSize', o.imageSize, '"1K", "2K", "4K" or "512"');
+  }
+  if (o.aspectRatio !== undefined && !/^\d{1,2}:\d{1,2}$/.test(o.aspectRatio)) {
+    throw new OptionError('aspectRatio', o.aspectRatio, 'a ratio such as "16:9"');
+  }
+  return {
+    apiKey: o.apiKey,
+    baseUrl: nonEmpty('baseUrl', o.baseUrl),
+    model: nonEmpty('model', o.model) ?? DEFAULT_MODEL,
+    concurrency: positiveInt('concurrency', o.concurrency, 8),
+    adaptive: o.adaptive ?? true,
+    requestsPerMinute: positiveNumber('requestsPerMinute', o.requestsPerMinute),
+    imagesPerMinute: positiveNumber('imagesPerMinute', o.imagesPerMinute),
+    timeoutMs: positiveNumber('timeoutMs', o.timeoutMs) ?? 120_000,
+    maxAttempts: positiveInt('maxAttempts', o.maxAttempts, 6),
+    maxRetryDelayMs: positiveNumber('maxRetryDelayMs', o.maxRetryDelayMs) ?? 300_000,
+    aspectRatio: o.aspectRatio,
+    imageSize: o.imageSize,
+    ordered: o.ordered ?? false,
+    signal: o.signal,
+    stopSignal: o.stopSignal,
+    maxCostUsd: maxCost,
+    onEvent: o.onEvent ?? noop,
+    fetch: o.fetch,
+    clock: o.clock ?? systemClock,
+    random: o.random ?? Math.random,
+    env: o.env ?? process.env,
+  };
+}

@@ -1,0 +1,107 @@
+// runToDisk(): generateImages() plus the output folder — atomic images, the manifest journal, resume, cache,
+// summary.json and the HTML gallery. State is derived from what is on disk, never from memory.
+import { isRunLevelError } from './errors.ts';
+import type { JobsSource } from './options.ts';
+import { generateImages, toJob } from './run.ts';
+import type { GenerateImagesOptions } from './run.ts';
+import { writeGallery } from './report/gallery.ts';
+import { summarize } from './report/summary.ts';
+import { ImageCache } from './storage/cache.ts';
+import { readManifest } from './storage/manifest.ts';
+import { OutputFolder } from './storage/output.ts';
+import { loadResumeIndex } from './storage/resume.ts';
+import type { ResumeIndex } from './storage/resume.ts';
+import type { Job, JobInput, Result, RunSummary } from './types.ts';
+
+export interface RunToDiskOptions extends Omit<GenerateImagesOptions, 'cache' | 'skip'> {
+  /** Output folder. @default './imagebatch-out' */
+  out?: string;
+  /** Start over: remove what earlier runs wrote to this folder. @default false */
+  fresh?: boolean;
+  /** Re-run only the jobs whose last manifest line is a failure. @default false */
+  retryFailed?: boolean;
+  /** Cache folder, or false for no cache. @default env IMAGEBATCH_CACHE_DIR, then the user's cache folder */
+  cacheDir?: string | false;
+  /** How resume checks earlier images: 'sha256' re-hashes them, 'size' only stats them. @default 'sha256' */
+  verify?: 'size' | 'sha256';
+  /** Manifest durability: 'always' fsyncs each line; 'batch' fsyncs at most every 100 ms. @default 'batch' */
+  fsync?: 'always' | 'batch';
+  /** Write index.html at the end. @default true */
+  gallery?: boolean;
+  /** Called with each result after it is saved. */
+  onResult?: (result: Result) => void;
+}
+
+function skipRule(index: ResumeIndex, retryFailed: boolean) {
+  return (job: Job): 'done' | undefined => {
+    const prev = index.get(job.key);
+    if (prev?.status === 'succeeded') return 'done';
+    // --retry-failed: only jobs that failed before; jobs never attempted wait for a plain resume.
+    if (retryFailed && prev?.status !== 'failed') return 'done';
+    return undefined;
+  };
+}
+
+/**
+ * Runs every job into `options.out` and returns the summary. Safe to call again on the same folder: jobs already
+ * saved (and whose files still match their hashes) are skipped. Run-level failures are thrown after the summary
+ * and the gallery are written, so the folder is always consistent.
+ */
+export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}): Promise<RunSummary> {
+  const started = Date.now();
+  const dir = options.out ?? './imagebatch-out';
+  const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? 'batch' });
+  let stopError: unknown;
+  let total = 0;
+  let skipped = 0;
+  try {
+    const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: options.signal });
+    const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
+    const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir);
+    const model = options.model;
+    async function* counted(): AsyncGenerator<JobInput> {
+      let i = 0;
+      for await (const input of jobs) {
+        total++;
+        yield toJob(input, i++, model ?? 'gemini-2.5-flash-image');
+      }
+    }
+    const onEvent = options.onEvent;
+    const results = generateImages(counted(), {
+      ...options,
+      cache,
+      skip: skipRule(index, options.retryFailed ?? false),
+      onEvent: (e) => {
+        if (e.type === 'skipped') skipped++;
+        onEvent?.(e);
+      },
+    });
+    for await (const result of results) {
+      // A request cut short by a hard stop is not an answer: leave it unrecorded so a resume runs it again.
+      if (result.status === 'failed' && result.reason === 'cancelled') continue;
+      const entry = await folder.save(result);
+      options.onResult?.(result);
+      const at = Date.now();
+      if (result.status === 'succeeded') {
+        onEvent?.({ type: 'succeeded', key: entry.key, index: entry.index, files: entry.files.map((f) => f.path), attempts: result.attempts, latencyMs: result.latencyMs, costUsd: result.costUsd, cached: result.from === 'cache', at });
+      } else {
+        onEvent?.({ type: 'failed', key: entry.key, index: entry.index, reason: result.reason, message: result.message, attempts: result.attempts, at });
+      }
+    }
+  } catch (err) {
+    if (!isRunLevelError(err)) {
+      await folder.close();
+      throw err;
+    }
+    stopError = err;
+  }
+  const summary = await summarize(readManifest(folder.dir), { wallMs: Date.now() - started, total, skipped, startedAt: started });
+  if (stopError instanceof Error) summary.stoppedBy = stopError.message;
+  else if (options.stopSignal?.aborted || options.signal?.aborted) summary.stoppedBy = 'stopped by signal';
+  await folder.writeSummary(summary);
+  await folder.close();
+  if (options.gallery ?? true) await writeGallery(folder.dir);
+  options.onEvent?.({ type: 'done', summary, at: Date.now() });
+  if (stopError) throw stopError;
+  return summary;
+}

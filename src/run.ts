@@ -1,0 +1,211 @@
+// Composition: jobs → cache check → scheduler (retry policy, limits) → transport → results.
+// generateImages() keeps nothing on disk; runToDisk() (run-disk.ts) adds the output folder, manifest and resume.
+import { readFile } from 'node:fs/promises';
+import { GeminiClient } from './gemini/client.ts';
+import { buildRequest } from './gemini/request.ts';
+import { jobKey } from './input/index.ts';
+import { Channel, mergeWithChannel } from './internal/merge.ts';
+import { sha256Hex } from './internal/hash.ts';
+import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
+import { resolveOptions } from './options.ts';
+import { BudgetExceededError } from './errors.ts';
+import { costOfUsage, estimateCost } from './report/cost.ts';
+import { runPool } from './scheduler/index.ts';
+import type { PoolEvent, Settled } from './scheduler/index.ts';
+import { ImageCache } from './storage/cache.ts';
+import type { ImageData, Job, JobInput, Result, RunEvent } from './types.ts';
+
+export interface GenerateImagesOptions extends GenerateOptions {
+  /** Content-addressed cache: hits are served without a request, answers are stored. @default none */
+  cache?: ImageCache;
+  /** Jobs to pass over without a request (resume): return 'done' to skip. @default none */
+  skip?: (job: Job) => 'done' | undefined;
+}
+
+/** Turns what a caller handed us into a full Job with a stable key. */
+export function toJob(input: JobInput, index: number, model: string): Job {
+  const partial = typeof input === 'string' ? { prompt: input } : input;
+  const job: Job = { ...partial, index: partial.index ?? index, key: '' };
+  job.key = partial.key ?? jobKey(job, job.model ?? model);
+  return job;
+}
+
+async function* normalise(jobs: JobsSource, model: string): AsyncGenerator<Job> {
+  let i = 0;
+  for await (const input of jobs) yield toJob(input, i++, model);
+}
+
+async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
+  const out: ImageData[] = [];
+  for (const ref of job.images ?? []) {
+    const mimeType = ref.mimeType ?? 'image/png';
+    if (/^https?:\/\//i.test(ref.path)) {
+      const res = await fetchImpl(ref.path, { signal });
+      if (!res.ok) throw new Error(`reference image ${ref.path}: HTTP ${res.status}`);
+      out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });
+    } else {
+      out.push({ data: await readFile(ref.path, { signal }), mimeType });
+    }
+  }
+  return out;
+}
+
+function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {
+  switch (e.type) {
+    case 'started':
+      return { type: 'started', key: e.job.key, index: e.job.index, attempt: e.attempt, at: e.at };
+    case 'retried':
+      return { type: 'retried', key: e.job.key, index: e.job.index, attempt: e.attempt, reason: e.reason, delayMs: e.delayMs, at: e.at };
+    case 'paused':
+      return { type: 'paused', untilMs: e.untilMs, reason: e.reason, quotaId: e.quotaId, at: e.at };
+    case 'resumed':
+      return { type: 'resumed', at: e.at };
+    case 'concurrency':
+      return { type: 'concurrency', limit: e.limit, inFlight: e.inFlight, at: e.at };
+    default:
+      return undefined;
+  }
+}
+
+/** Maps the scheduler's terminal record onto the public Result. */
+export function toResult(s: Settled<Job>, model: string): Result {
+  const { job, outcome } = s;
+  const base = { job, model, attempts: s.attempts, latencyMs: s.latencyMs };
+  if (outcome.kind === 'image') {
+    const usage = outcome.usage;
+    return {
+      ...base,
+      status: 'succeeded',
+      usage,
+      costUsd: costOfUsage(model, usage, 'interactive', outcome.images.length),
+      images: outcome.images.map((img) => ({ mimeType: img.mimeType, data: img.data, bytes: img.data.byteLength, sha256: sha256Hex(img.data) })),
+      text: outcome.text,
+      from: 'api',
+      modelVersion: outcome.modelVersion,
+    };
+  }
+  if (outcome.kind === 'no_image') {
+    const message = outcome.message ?? (outcome.text.join(' ').slice(0, 500) || 'the model answered without an image');
+    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: costOfUsage(model, outcome.usage, 'interactive') };
+  }
+  if (outcome.kind === 'blocked') {
+    return { ...base, status: 'failed', reason: 'blocked', message: outcome.message ?? `blocked: ${outcome.blockReason}`, blockReason: outcome.blockReason, usage: outcome.usage, costUsd: 0 };
+  }
+  return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
+}
+
+/** The cache key of a job: the full request (model, prompt, generation and image config), reference hashes, variant. */
+export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string }): string {
+  // Reference images enter through their hashes (already in the job), not their bytes.
+  const request = buildRequest(job, { aspectRatio: run.aspectRatio, imageSize: run.imageSize, references: [] });
+  return ImageCache.keyFor(job.model ?? run.model, { request, references: job.images?.map((r) => r.sha256 ?? r.path) }, job.variant);
+}
+
+/**
+ * Generates one image per job, many requests at once, and yields each Result as it completes.
+ * `jobs` is read lazily. The iterable is single-use; breaking out of it cancels queued and in-flight work.
+ * Run-level failures (bad key, unknown model, exhausted daily quota) throw from the iterator after in-flight work settles.
+ */
+export function generateImages(jobs: JobsSource, options: GenerateImagesOptions = {}): AsyncIterable<Result> {
+  const o = resolveOptions(options);
+  // Validate the key and base URL now, before the caller starts iterating.
+  const client = new GeminiClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, fetch: o.fetch, timeoutMs: o.timeoutMs, env: o.env });
+  return run(jobs, o, client, options.cache, options.skip);
+}
+
+async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, cache: ImageCache | undefined, skip: GenerateImagesOptions['skip']): AsyncGenerator<Result> {
+  const hard = new AbortController();
+  const onAbort = () => hard.abort(o.signal?.reason);
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const side = new Channel<Result>(16);
+  let spentUsd = 0;
+  let inFlight = 0;
+  let stoppedByBudget = false;
+  // Would one more request (on top of those in flight) pass the budget? Unknown prices count as 0.
+  const withinBudget = (job: Job): boolean => {
+    const next = estimateCost(modelOf(job), inFlight + 1, { imageSize: job.imageSize ?? o.imageSize });
+    if (spentUsd + next <= o.maxCostUsd!) return true;
+    stoppedByBudget = true;
+    return false;
+  };
+  const modelOf = (job: Job) => job.model ?? o.model;
+  const requestOf = (job: Job, reinforce: boolean, references: ImageData[]) =>
+    buildRequest(job, { reinforce, aspectRatio: o.aspectRatio, imageSize: o.imageSize, references });
+
+  // Resume and cache hits are answered here, before the scheduler, so they cost neither a request nor a rate token.
+  async function* admitted(): AsyncGenerator<Job> {
+    try {
+      for await (const job of normalise(jobs, o.model)) {
+        if (skip?.(job) === 'done') {
+          o.onEvent({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: o.clock.now() });
+          continue;
+        }
+        if (cache) {
+          const hit = await cache.get(cacheKey(job));
+          if (hit) {
+            const images = await Promise.all(
+              hit.images.map(async (img) => ({ mimeType: img.mimeType, data: await cache.read(img.sha256), bytes: img.bytes, sha256: img.sha256 })),
+            );
+            await side.push({ status: 'succeeded', job, model: modelOf(job), attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion });
+            continue;
+          }
+        }
+        yield job;
+      }
+    } finally {
+      side.close();
+    }
+  }
+
+  const cacheKey = (job: Job): string => cacheKeyOf(job, o);
+
+  const pool = runPool<Job>(admitted(), {
+    concurrency: o.concurrency,
+    adaptive: o.adaptive,
+    requestsPerMinute: o.requestsPerMinute,
+    imagesPerMinute: o.imagesPerMinute,
+    retry: { maxAttempts: o.maxAttempts, maxRetryDelayMs: o.maxRetryDelayMs },
+    ordered: o.ordered,
+    clock: o.clock,
+    random: o.random,
+    signal: hard.signal,
+    stopSignal: o.stopSignal,
+    canStart: o.maxCostUsd === undefined ? undefined : withinBudget,
+    onEvent: (e) => {
+      const ev = toRunEvent(e);
+      if (ev) o.onEvent(ev);
+    },
+    attempt: async (job, ctx) => {
+      let references: ImageData[];
+      try {
+        references = await loadReferences(job, o.fetch ?? fetch, ctx.signal);
+      } catch (err) {
+        return { kind: 'error', reason: 'invalid_request', message: err instanceof Error ? err.message : String(err) };
+      }
+      inFlight++;
+      try {
+        return await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
+      } finally {
+        inFlight--;
+      }
+    },
+  });
+
+  async function* fromPool(): AsyncGenerator<Result> {
+    for await (const s of pool) yield toResult(s, modelOf(s.job));
+  }
+
+  try {
+    for await (const result of mergeWithChannel(fromPool(), side, () => hard.abort())) {
+      spentUsd += result.costUsd ?? 0;
+      if (cache && result.status === 'succeeded' && result.from === 'api') {
+        await cache.put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion });
+      }
+      yield result;
+    }
+    if (stoppedByBudget) throw new BudgetExceededError(spentUsd, o.maxCostUsd!);
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,67 @@
+// DESIGN.md's module boundaries, checked from the import lines of src/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const SRC = resolve('src');
+
+interface Import {
+  file: string; // relative to src/
+  target: string; // resolved relative to src/, or the bare specifier
+  typeOnly: boolean;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+function importsOf(path: string): Import[] {
+  const text = readFileSync(path, 'utf8');
+  const out: Import[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (const m of text.matchAll(re)) {
+    const spec = m[3] ?? m[4] ?? m[5]!;
+    const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(path), spec)) : spec;
+    out.push({ file: relative(SRC, path), target, typeOnly: Boolean(m[2]) });
+  }
+  return out;
+}
+
+const all = files(SRC).flatMap(importsOf);
+const within = (dir: string) => all.filter((i) => i.file.startsWith(`${dir}/`));
+const show = (list: Import[]) => list.map((i) => `${i.file} -> ${i.target}`).join('\n');
+
+test('the rule checker sees the imports it is meant to check', () => {
+  // Guards against a regex that silently matches nothing (a check that cannot fail).
+  assert.ok(all.length > 50, `only ${all.length} imports found`);
+  assert.ok(within('scheduler').length > 0 && within('cli').length > 0 && within('emulator').length > 0);
+});
+
+test('scheduler/ knows nothing of Gemini, fetch or the disk', () => {
+  const bad = within('scheduler').filter(
+    (i) => /^(gemini|storage|emulator|cli|report|input|batch|run)/.test(i.target) || /^node:(fs|http|https|net|child_process)/.test(i.target) || i.target === 'fs',
+  );
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test('gemini/ knows nothing of the scheduler (one retry policy, in scheduler/retry.ts)', () => {
+  const bad = within('gemini').filter((i) => /^(scheduler|storage|cli|emulator|run)/.test(i.target));
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test('cli/ uses only the public API and the emulator entry', () => {
+  const local = within('cli').filter((i) => i.target.endsWith('.ts'));
+  const bad = local.filter((i) => !i.target.startsWith('cli/') && i.target !== 'index.ts' && i.target !== 'emulator/index.ts');
+  assert.equal(bad.length, 0, show(bad));
+});
+
+test('emulator/ shares only wire types with the client', () => {
+  const bad = within('emulator').filter(
+    (i) => /^(scheduler|storage|cli|run|report|input|batch)/.test(i.target) || (i.target.startsWith('gemini/') && !(i.target === 'gemini/wire.ts' && i.typeOnly)),
+  );
+  assert.equal(bad.length, 0, show(bad));
+});
