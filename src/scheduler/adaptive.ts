@@ -62,6 +62,8 @@ export class AdaptiveLimit {
   private inSlowStart: boolean;
   /** Attempts that started before this time belong to the window already punished. */
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  /** Healthy samples since the last additive step. */
+  private healthy = 0;
 
   constructor(options: AdaptiveOptions & { max: number }) {
     this.o = resolveAdaptiveOptions(options, options.max);
@@ -94,10 +96,16 @@ export class AdaptiveLimit {
         this.value = Math.max(this.o.min, this.value * this.o.backoffRatio);
         this.lastDecreaseAt = s.at;
         this.inSlowStart = false;
+        this.healthy = 0;
       }
     } else if (s.inFlight * 2 >= this.limit) {
       // Only grow when the limit is what holds us back; an idle or rate-paced pool proves nothing.
-      this.value = this.inSlowStart ? this.value + 1 : this.value + this.o.increase / Math.max(1, this.value);
+      if (this.inSlowStart) this.value += 1;
+      else if (++this.healthy >= this.limit) {
+        // A whole limit's worth of healthy answers is one round trip: grow by exactly `increase`.
+        this.healthy = 0;
+        this.value += this.o.increase;
+      }
       if (this.value >= this.o.max) this.value = this.o.max;
     }
     return this.limit !== before;

@@ -23,8 +23,13 @@ type Emit = (e: PoolEvent<never>) => void;
 
 export type AdmissionOptions = Pick<
   ResolvedPoolOptions<unknown>,
-  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'retryBudget'
->;
+  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'retryBudget' | 'random'
+> & {
+  /** Spacing of outage probes: starts here, doubles per failed probe... */
+  probeBaseMs: number;
+  /** ...up to this. */
+  probeMaxMs: number;
+};
 
 export class Admission {
   private readonly limiter: Limiter;
@@ -37,12 +42,15 @@ export class Admission {
   private pauseUntil = Number.NEGATIVE_INFINITY;
   private paused = false;
   private isDegraded = false;
+  private nextProbeAt = Number.NEGATIVE_INFINITY;
+  private probeDelayMs: number;
 
   constructor(
     private readonly o: AdmissionOptions,
     private readonly emit: Emit,
   ) {
     this.budget = new RetryBudget(o.retryBudget);
+    this.probeDelayMs = o.probeBaseMs;
     if (o.adaptive) this.adaptive = new AdaptiveLimit({ ...o.adaptive, max: Math.min(o.adaptive.max ?? o.concurrency, o.concurrency) });
     this.limiter = new Limiter(this.adaptive ? this.adaptive.limit : o.concurrency);
     if (o.requestsPerMinute !== undefined) this.rpm = new RateLimiter({ perMinute: o.requestsPerMinute, burst: o.rateBurst });
@@ -58,7 +66,7 @@ export class Admission {
     return this.limiter.inFlight;
   }
 
-  /** One probe at a time because the retry budget ran out; ends with the first healthy answer. */
+  /** One probe at a time, spaced out, because the retry budget ran out; ends with the first healthy answer. */
   get degraded(): boolean {
     return this.isDegraded;
   }
@@ -89,6 +97,7 @@ export class Admission {
     }
     if (this.limiter.inFlight >= this.limiter.limit) return this.paused ? this.pauseUntil - now : undefined;
     if (now < this.pauseUntil) return this.pauseUntil - now;
+    if (this.isDegraded && now < this.nextProbeAt) return this.nextProbeAt - now;
     const wait = Math.max(this.rpm?.reserve(1, now) ?? 0, this.ipm?.reserve(cost, now) ?? 0);
     const learnedWait = this.learned?.reserve(1, now) ?? 0;
     if (learnedWait > 0 && learnedWait >= wait) this.learner?.noteBinding();
@@ -124,11 +133,18 @@ export class Admission {
     }
     if (this.isDegraded && !transient) {
       this.budget.reset();
+      this.probeDelayMs = this.o.probeBaseMs;
+      this.nextProbeAt = Number.NEGATIVE_INFINITY;
       this.setDegraded(false, now);
+    } else if (this.isDegraded && transient && outcome.reason !== 'quota') {
+      // Still failing: space the probes out exponentially (with jitter) so a long outage costs a
+      // handful of attempts, not one per due retry.
+      this.nextProbeAt = now + this.probeDelayMs * (0.5 + this.o.random() / 2);
+      this.probeDelayMs = Math.min(this.o.probeMaxMs, this.probeDelayMs * 2);
     }
   }
 
-  /** The server named a time: nobody starts before it, not just the job that was told. */
+  /** No attempt starts before `until` (a server-announced delay applies to everyone, not just the job told). */
   pause(until: number, reason: string, quotaId: string | undefined, now: number): void {
     if (until <= this.pauseUntil) return;
     this.pauseUntil = until;

@@ -69,7 +69,7 @@ export class PoolEngine<J> {
   ) {
     this.retry = resolveRetryOptions(o.retry);
     this.results = new ResultBuffer<J>(o.ordered);
-    this.admission = new Admission(o, (e) => this.emit(e));
+    this.admission = new Admission({ ...o, probeBaseMs: this.retry.baseDelayMs, probeMaxMs: this.retry.maxDelayMs }, (e) => this.emit(e));
     this.source = Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : jobs[Symbol.iterator]();
   }
 
@@ -211,7 +211,9 @@ export class PoolEngine<J> {
   private scheduleRetry(entry: Entry<J>, outcome: Outcome, d: Extract<Decision, { action: 'retry' }>, now: number): void {
     entry.reinforce = d.reinforce;
     const error = outcome.kind === 'error' ? outcome : undefined;
-    if (d.serverDelay && error?.retryAfterMs !== undefined) this.admission.pause(now + error.retryAfterMs, error.reason, error.quotaId, now);
+    // The server named a time: nobody starts before it. The pause includes this retry's jitter so the
+    // told job, not a fresh one, takes the first slot when it ends.
+    if (d.serverDelay && error) this.admission.pause(now + d.delayMs, error.reason, error.quotaId, now);
     const item: Waiting<J> = { entry, dueAt: now + d.delayMs, budgeted: !d.serverDelay && error !== undefined };
     // Sorted by due time, FIFO among equals: retries go first to whoever waited longest.
     let i = this.waiting.length;

@@ -71,6 +71,12 @@ export interface SimServerOptions {
   outages?: Outage[];
   /** @default GenerateRequestsPerMinutePerProjectPerModel */
   quotaId?: string;
+  /**
+   * 'fixed': windows start at multiples of windowMs, RetryInfo says when the current one ends.
+   * 'sliding': at most quota accepted in any windowMs, RetryInfo says when the oldest one leaves it.
+   * @default 'fixed'
+   */
+  quotaModel?: 'fixed' | 'sliding';
 }
 
 export type SimResult = 'ok' | 'quota' | 'overload' | 'outage' | 'cancelled';
@@ -85,6 +91,7 @@ export class SimServer {
   inFlight = 0;
   maxInFlight = 0;
   private readonly accepted = new Map<number, number>();
+  private readonly recent: number[] = [];
   private readonly windowMs: number;
 
   constructor(private readonly o: SimServerOptions) {
@@ -122,27 +129,32 @@ export class SimServer {
     if (this.o.overloadAbove !== undefined && this.inFlight > this.o.overloadAbove) {
       return ['overload', { kind: 'error', reason: 'server', httpStatus: 503, status: 'UNAVAILABLE', message: 'The model is overloaded.' }];
     }
-    if (this.o.quota) {
+    if (this.o.quota && this.o.quotaModel === 'sliding') {
+      while (this.recent.length > 0 && this.recent[0]! <= now - this.windowMs) this.recent.shift();
+      if (this.recent.length >= this.o.quota(now)) return this.tooMany(this.recent[0]! + this.windowMs - now);
+      this.recent.push(now);
+    } else if (this.o.quota) {
       const w = Math.floor(now / this.windowMs);
       const used = this.accepted.get(w) ?? 0;
-      if (used >= this.o.quota(now)) {
-        const retryAfterMs = (w + 1) * this.windowMs - now;
-        return [
-          'quota',
-          {
-            kind: 'error',
-            reason: 'quota',
-            httpStatus: 429,
-            status: 'RESOURCE_EXHAUSTED',
-            message: `You exceeded your current quota. Please retry in ${(retryAfterMs / 1000).toFixed(3)}s.`,
-            retryAfterMs,
-            quotaId: this.o.quotaId ?? 'GenerateRequestsPerMinutePerProjectPerModel',
-          },
-        ];
-      }
+      if (used >= this.o.quota(now)) return this.tooMany((w + 1) * this.windowMs - now);
       this.accepted.set(w, used + 1);
     }
     return ['ok', { kind: 'image', images: [{ data: new Uint8Array([1]), mimeType: 'image/png' }], text: [] }];
+  }
+
+  private tooMany(retryAfterMs: number): [SimResult, Outcome] {
+    return [
+      'quota',
+      {
+        kind: 'error',
+        reason: 'quota',
+        httpStatus: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: `You exceeded your current quota. Please retry in ${(retryAfterMs / 1000).toFixed(3)}s.`,
+        retryAfterMs,
+        quotaId: this.o.quotaId ?? 'GenerateRequestsPerMinutePerProjectPerModel',
+      },
+    ];
   }
 
   /** Accepted requests in each fixed window, index = window number. */

@@ -1,0 +1,78 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdaptiveLimit, resolveAdaptiveOptions } from '../../src/scheduler/index.ts';
+import { OptionError } from '../../src/errors.ts';
+
+const RTT = 1000;
+
+/**
+ * One round trip of a closed loop: `limit` requests start together and finish RTT later. The
+ * server drops every request beyond `capacity` in flight. Returns the limit after the round.
+ */
+function round(a: AdaptiveLimit, t: number, capacity: number): number {
+  const n = a.limit;
+  for (let i = 0; i < n; i++) a.onSample({ latencyMs: RTT, dropped: i >= capacity, inFlight: n, at: t + RTT });
+  return a.limit;
+}
+
+describe('AdaptiveLimit (AIMD)', () => {
+  test('starts at min(max, 4) and doubles per round trip until the first drop', () => {
+    const a = new AdaptiveLimit({ max: 64 });
+    assert.equal(a.limit, 4);
+    assert.equal(new AdaptiveLimit({ max: 2 }).limit, 2);
+    const seen = [a.limit];
+    for (let r = 0; r < 4; r++) seen.push(round(a, r * RTT, Infinity));
+    assert.deepEqual(seen, [4, 8, 16, 32, 64]);
+    assert.equal(round(a, 10 * RTT, Infinity), 64, 'never above the ceiling');
+  });
+
+  test('a burst of drops from one window cuts once (×0.7), not once per 429', () => {
+    const a = new AdaptiveLimit({ max: 20, initial: 20 });
+    for (let i = 0; i < 20; i++) a.onSample({ latencyMs: 500, dropped: true, inFlight: 20, at: 10_000 + i });
+    assert.equal(a.limit, 14);
+    // A drop from an attempt that started after the cut is a new congestion event.
+    a.onSample({ latencyMs: 10, dropped: true, inFlight: 14, at: 10_100 });
+    assert.equal(a.limit, 9);
+    assert.equal(a.slowStart, false);
+  });
+
+  test('after the first drop it grows by about one per round trip, and only when the limit is used', () => {
+    const a = new AdaptiveLimit({ max: 40, initial: 10, slowStart: false });
+    round(a, 0, Infinity);
+    assert.equal(a.limit, 11);
+    round(a, RTT, Infinity);
+    assert.equal(a.limit, 12);
+    // 100 healthy samples with only 2 in flight out of 12: no evidence that more would be better.
+    for (let i = 0; i < 100; i++) a.onSample({ latencyMs: RTT, dropped: false, inFlight: 2, at: 5 * RTT });
+    assert.equal(a.limit, 12);
+  });
+
+  test('converges to a server capacity, oscillates just below it, and recovers when it rises', () => {
+    const a = new AdaptiveLimit({ max: 64 });
+    let t = 0;
+    let capacity = 20;
+    const history: number[] = [];
+    for (let r = 0; r < 60; r++, t += RTT) history.push(round(a, t, capacity));
+    const tail = history.slice(20);
+    assert.ok(Math.max(...tail) <= capacity + 1, `overshoot: ${Math.max(...tail)}`);
+    assert.ok(Math.min(...tail) >= Math.floor(capacity * 0.7) - 1, `undershoot: ${Math.min(...tail)}`);
+    const mean = tail.reduce((s, x) => s + x, 0) / tail.length;
+    assert.ok(mean >= capacity * 0.8, `mean ${mean}`);
+    capacity = 30;
+    for (let r = 0; r < 20; r++, t += RTT) history.push(round(a, t, capacity));
+    assert.ok(history.at(-1)! >= 27, `after 20 round trips at capacity 30: ${history.at(-1)}`);
+  });
+
+  test('never below min', () => {
+    const a = new AdaptiveLimit({ max: 8, min: 2, initial: 2 });
+    for (let i = 0; i < 10; i++) a.onSample({ latencyMs: 1, dropped: true, inFlight: 2, at: i * 10 });
+    assert.equal(a.limit, 2);
+  });
+
+  test('options are validated against the ceiling', () => {
+    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 4, backoffRatio: 0.7, increase: 1, slowStart: true });
+    assert.throws(() => resolveAdaptiveOptions({ initial: 9 }, 8), OptionError);
+    assert.throws(() => resolveAdaptiveOptions({ backoffRatio: 1 }, 8), OptionError);
+    assert.throws(() => resolveAdaptiveOptions({ min: 0 }, 8), OptionError);
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QuotaLearner, RateLimiter, RetryBudget } from '../../src/scheduler/index.ts';
+import { OptionError } from '../../src/errors.ts';
+
+/** A caller that starts whenever the limiter allows, until `until`; returns the start times. */
+function greedy(rl: RateLimiter, until: number, cost = 1, from = 0): number[] {
+  const starts: number[] = [];
+  let now = from;
+  while (now < until) {
+    const wait = rl.tryTake(cost, now);
+    if (wait === 0) starts.push(now);
+    else now += wait;
+  }
+  return starts;
+}
+
+function maxInWindow(starts: number[], windowMs: number): number {
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < starts.length; i++) {
+    while (starts[i]! - starts[j]! >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+describe('RateLimiter (GCRA)', () => {
+  test('burst 0: exactly one start per interval, at the quota and never above it', () => {
+    const rl = new RateLimiter({ perMinute: 60 });
+    assert.equal(rl.reserve(1, 0), 0);
+    rl.take(1, 0);
+    assert.equal(rl.reserve(1, 0), 1000);
+    assert.equal(rl.reserve(1, 400), 600);
+    const starts = greedy(new RateLimiter({ perMinute: 60 }), 600_000);
+    assert.equal(starts.length, 600, 'ten minutes at 60/min: 600 starts, none lost');
+    assert.equal(maxInWindow(starts, 60_000), 60);
+  });
+
+  for (const [perMinute, burst] of [
+    [60, 1],
+    [7, 0],
+    [500, 10],
+    [3, 2],
+  ] as const) {
+    test(`${perMinute}/min burst ${burst}: any 60 s window holds at most rate + burst starts`, () => {
+      const starts = greedy(new RateLimiter({ perMinute, burst }), 900_000);
+      assert.ok(maxInWindow(starts, 60_000) <= perMinute + burst);
+      // Sends at the quota: over 15 minutes the count is the rate × 15 (+ the initial burst).
+      assert.ok(starts.length >= perMinute * 15, `${starts.length} < ${perMinute * 15}`);
+      assert.ok(starts.length <= perMinute * 15 + burst + 1);
+    });
+  }
+
+  test('an idle limiter only ever saves up the burst, not the idle time', () => {
+    const rl = new RateLimiter({ perMinute: 60, burst: 2 });
+    rl.take(1, 0);
+    const later = greedy(rl, 3_600_000 + 1, 1, 3_600_000);
+    assert.deepEqual(later, [3_600_000, 3_600_000, 3_600_000], 'capacity is burst + 1 = 3');
+  });
+
+  test('costs above the capacity go when the bucket is full and leave a debt (long-run rate holds)', () => {
+    const rl = new RateLimiter({ perMinute: 10 }); // one image per 6 s
+    assert.equal(rl.tryTake(4, 0), 0);
+    assert.equal(rl.reserve(1, 0), 24_000);
+    assert.equal(rl.reserve(4, 0), 24_000);
+    const starts = greedy(new RateLimiter({ perMinute: 10 }), 600_000, 4);
+    assert.equal(starts.length, 25, '100 images in 10 minutes = 25 four-image jobs');
+  });
+
+  test('setRate keeps the outstanding debt in units', () => {
+    const rl = new RateLimiter({ perMinute: 60 });
+    rl.take(1, 0);
+    rl.take(1, 0); // debt: 2 units, 2 s at 60/min
+    assert.equal(rl.reserve(1, 0), 2000);
+    rl.setRate(30, 0); // the same 2 units now take 2 s each
+    assert.equal(rl.reserve(1, 0), 4000);
+    assert.equal(rl.perMinute, 30);
+    const fresh = new RateLimiter({ perMinute: 60 });
+    fresh.setRate(120, 5_000);
+    assert.equal(fresh.reserve(1, 5_000), 0);
+  });
+
+  test('bad options are rejected', () => {
+    assert.throws(() => new RateLimiter({ perMinute: 0 }), OptionError);
+    assert.throws(() => new RateLimiter({ perMinute: 10, burst: -1 }), OptionError);
+    assert.throws(() => new RateLimiter({ perMinute: Number.NaN }), OptionError);
+  });
+});
+
+describe('RetryBudget', () => {
+  test('allows minPerWindow retries, then a ratio of attempts, over a sliding window', () => {
+    const b = new RetryBudget({ ratio: 0.2, windowMs: 60_000, minPerWindow: 3 });
+    for (let i = 0; i < 3; i++) {
+      assert.equal(b.canRetry(0), true);
+      b.recordAttempt(0);
+      b.recordRetry(0);
+    }
+    assert.equal(b.canRetry(0), false, '3 retries spent; 3 attempts × 0.2 < 3');
+    for (let i = 0; i < 12; i++) b.recordAttempt(1);
+    assert.equal(b.canRetry(1), false, '15 attempts × 0.2 = 3, not above 3 retries');
+    b.recordAttempt(1);
+    b.recordAttempt(1);
+    assert.equal(b.canRetry(1), true, '17 attempts × 0.2 = 3.4 > 3 retries');
+    b.recordAttempt(1);
+    b.recordRetry(1);
+    assert.equal(b.canRetry(1), false);
+    assert.equal(b.canRetry(60_001), true, 'the first retries left the window');
+    b.reset();
+    assert.equal(b.canRetry(60_001), true);
+  });
+
+  test('bad options are rejected', () => {
+    assert.throws(() => new RetryBudget({ ratio: -1 }), OptionError);
+    assert.throws(() => new RetryBudget({ minPerWindow: 1.5 }), OptionError);
+  });
+});
+
+describe('QuotaLearner', () => {
+  const id = 'GenerateRequestsPerMinutePerProjectPerModel';
+
+  test('learns the quota as the accepted starts of the window that ran out', () => {
+    const q = new QuotaLearner();
+    // Starts from the window before (must not count), then 30 in this window, then the one that got 429.
+    for (let i = 0; i < 5; i++) q.recordStart(i, 50_000 + i);
+    for (let i = 0; i < 30; i++) q.recordStart(100 + i, 60_000 + i * 500);
+    q.recordStart(999, 80_000);
+    q.recordRejected(999);
+    // 429 answered at 80 050 saying the window resets at 120 000 (the server measured from arrival).
+    assert.equal(q.onQuota(80_050, 80_000, 40_000, id), 30);
+    assert.equal(q.perMinute, 30);
+    // A second 429 from the same window teaches nothing new.
+    q.recordStart(1000, 80_010);
+    q.recordRejected(1000);
+    assert.equal(q.onQuota(80_060, 80_010, 39_990, id), undefined);
+  });
+
+  test('ignores quotas that are not per minute, long delays and delays it cannot place', () => {
+    const q = new QuotaLearner();
+    for (let i = 0; i < 10; i++) q.recordStart(i, i);
+    assert.equal(q.onQuota(100, 90, 30_000, 'GenerateContentInputTokensPerModelPerDay'), undefined);
+    assert.equal(q.onQuota(100, 90, 120_000, id), undefined);
+    assert.equal(q.onQuota(100, 90, undefined, id), undefined);
+    assert.equal(q.perMinute, undefined);
+  });
+
+  test('probes upwards only after a whole clean window in which it held the pool back', () => {
+    const q = new QuotaLearner();
+    for (let i = 0; i < 40; i++) q.recordStart(i, i * 100);
+    assert.equal(q.onQuota(4_050, 4_000, 56_000, id), 40);
+    assert.equal(q.maybeProbe(200_000), undefined, 'never binding: no evidence the rate is too low');
+    q.noteBinding();
+    assert.equal(q.maybeProbe(100_000), undefined, 'clean since the reset at 60 050: not yet a whole window');
+    assert.equal(q.maybeProbe(120_100), 50, 'x1.25');
+    q.noteBinding();
+    assert.equal(q.maybeProbe(180_100), 75, 'x1.5');
+    q.noteBinding();
+    assert.equal(q.maybeProbe(240_100), 150, 'x2');
+  });
+
+  test('after the quota dropped, the first probe goes straight back to the highest rate seen', () => {
+    const q = new QuotaLearner();
+    for (let i = 0; i < 60; i++) q.recordStart(i, i * 100);
+    assert.equal(q.onQuota(6_050, 6_000, 54_000, id), 60);
+    for (let i = 0; i < 20; i++) q.recordStart(100 + i, 60_000 + i * 100);
+    assert.equal(q.onQuota(62_050, 62_000, 58_000, id), 20);
+    q.noteBinding();
+    assert.equal(q.maybeProbe(180_100), 60);
+  });
+});
