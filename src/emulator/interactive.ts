@@ -102,14 +102,23 @@ async function sendUnary(st: EmulatorState, res: ServerResponse, ctx: AnswerCont
   if (fault === 'reset' || fault === 'truncated') {
     // reset: the socket dies mid-body; truncated: a clean end after half a JSON document.
     res.writeHead(200, { 'content-type': JSON_TYPE });
-    res.write(body.subarray(0, body.length >> 1));
-    if (fault === 'reset') res.socket?.destroy();
-    else res.end();
+    if (fault === 'reset') await resetAfter(res, body.subarray(0, body.length >> 1));
+    else res.end(body.subarray(0, body.length >> 1));
     return;
   }
   st.counters.images(countFinalImages(answer));
   res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(body.length) });
   res.end(body);
+}
+
+/** Writes `partial`, waits until it is on the wire, then kills the socket: the client sees a body cut short. */
+function resetAfter(res: ServerResponse, partial: Buffer | string): Promise<void> {
+  return new Promise((resolve) => {
+    res.write(partial, () => {
+      res.socket?.destroy();
+      resolve();
+    });
+  });
 }
 
 const event = (r: GenerateContentResponse) => `data: ${JSON.stringify(r)}\r\n\r\n`;
@@ -123,11 +132,11 @@ async function sendStream(st: EmulatorState, res: ServerResponse, ctx: AnswerCon
   const chunks = streamChunks(ctx, answer);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment' });
   const [first, ...rest] = chunks;
-  if (first) res.write(event(first));
   if (fault === 'reset') {
-    res.socket?.destroy();
+    await resetAfter(res, event(first ?? answer));
     return;
   }
+  if (first) res.write(event(first));
   if (fault === 'truncated') {
     const next = rest[0] ? event(rest[0]) : event(first ?? answer);
     res.end(next.slice(0, next.length >> 1));
