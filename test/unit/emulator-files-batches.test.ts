@@ -40,7 +40,7 @@ async function startUpload(emu: Emulator, size: number, file: Record<string, unk
 
 function chunk(url: string, body: Buffer, offset: number, command: string): Promise<Response> {
   // No API key: the upload id is the credential.
-  return fetch(url, { method: 'POST', headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': String(offset) }, body });
+  return fetch(url, { method: 'POST', headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': String(offset) }, body: new Uint8Array(body) });
 }
 
 async function upload(emu: Emulator, data: Buffer): Promise<FileResource> {
