@@ -42,6 +42,24 @@ function skipRule(index: ResumeIndex, retryFailed: boolean) {
   };
 }
 
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+/** The error is an abort that one of the caller's signals asked for (not some other failure during a stop). */
+function abortedByCaller(err: unknown, o: RunToDiskOptions): boolean {
+  return [o.signal, o.stopSignal].some((s) => s?.aborted && (err === s.reason || (err instanceof Error && err.name === 'AbortError')));
+}
+
+/** What stopped the run, for the summary ("done: 4/9 succeeded, stopped by SIGINT"): the abort reason's message. */
+function stopReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error && r.name !== 'AbortError' && r.message) return r.message;
+  if (typeof r === 'string' && r) return r;
+  return 'a stop signal';
+}
+
 /**
  * Runs every job into `options.out` and returns the summary. Safe to call again on the same folder: jobs already
  * saved (and whose files still match their hashes) are skipped. Run-level failures are thrown after the summary
@@ -55,7 +73,9 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
   let total = 0;
   let skipped = 0;
   try {
-    const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: options.signal });
+    // A stop during the (possibly long) verification of earlier images ends the run there: nothing would start anyway.
+    const prepSignal = anySignal(options.signal, options.stopSignal);
+    const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: prepSignal });
     const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
     const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir);
     const model = options.model;
@@ -89,15 +109,17 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       }
     }
   } catch (err) {
-    if (!isRunLevelError(err)) {
+    if (isRunLevelError(err)) stopError = err;
+    else if (!abortedByCaller(err, options)) {
       await folder.close();
       throw err;
     }
-    stopError = err;
+    // Aborted by the caller's own signal: a stop like any other, so the folder still gets its summary.
   }
   const summary = await summarize(readManifest(folder.dir), { wallMs: Date.now() - started, total, skipped, startedAt: started });
   if (stopError instanceof Error) summary.stoppedBy = stopError.message;
-  else if (options.stopSignal?.aborted || options.signal?.aborted) summary.stoppedBy = 'stopped by signal';
+  else if (options.stopSignal?.aborted) summary.stoppedBy = stopReason(options.stopSignal);
+  else if (options.signal?.aborted) summary.stoppedBy = stopReason(options.signal);
   await folder.writeSummary(summary);
   await folder.close();
   if (options.gallery ?? true) await writeGallery(folder.dir);
