@@ -101,12 +101,18 @@ function route(st: EmulatorState, req: IncomingMessage, res: ServerResponse, url
 async function handle(st: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = st.now();
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-  const r = route(st, req, res, url);
+  let r: Route | undefined;
+  try {
+    r = route(st, req, res, url);
+  } catch {
+    // A malformed path (bad %-escape): treated as an unknown route.
+  }
   st.counters.request(r?.name ?? 'unknown');
   res.once('close', () => {
-    st.counters.answered(res.writableFinished ? res.statusCode : res.headersSent ? 'reset' : 'aborted');
+    const outcome = res.writableFinished ? res.statusCode : res.headersSent ? 'reset' : 'aborted';
+    st.counters.answered(outcome);
     // The path only: the query may hold ?key=.
-    st.log(`${req.method ?? '?'} ${url.pathname} ${res.writableFinished ? res.statusCode : res.headersSent ? 'reset' : 'aborted'} ${Math.round(st.now() - started)}ms`);
+    st.log(`${req.method ?? '?'} ${url.pathname} ${outcome} ${Math.round(st.now() - started)}ms`);
   });
   try {
     if (!r?.noAuth) {
@@ -138,7 +144,9 @@ export interface Listening {
 
 export async function listen(st: EmulatorState): Promise<Listening> {
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void handle(st, req, res));
+  const server = createServer((req, res) => {
+    handle(st, req, res).catch(() => res.destroy());
+  });
   // Hang faults must hang for as long as the client waits.
   server.requestTimeout = 0;
   server.on('connection', (s) => {
