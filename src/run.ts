@@ -13,7 +13,7 @@ import { costOfUsage, estimateCost } from './report/cost.ts';
 import { runPool } from './scheduler/index.ts';
 import type { PoolEvent, Settled } from './scheduler/index.ts';
 import { ImageCache } from './storage/cache.ts';
-import type { ImageData, Job, JobInput, Result, RunEvent } from './types.ts';
+import type { ImageData, Job, JobInput, Outcome, Result, RunEvent } from './types.ts';
 
 export interface GenerateImagesOptions extends GenerateOptions {
   /** Content-addressed cache: hits are served without a request, answers are stored. @default none */
@@ -67,6 +67,13 @@ function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {
   }
 }
 
+/** What one answer costs (USD): images and text-only answers are billed by usage; blocks and errors are not. */
+export function outcomeCost(outcome: Outcome, model: string): number {
+  if (outcome.kind === 'image') return costOfUsage(model, outcome.usage, 'interactive', outcome.images.length);
+  if (outcome.kind === 'no_image') return costOfUsage(model, outcome.usage, 'interactive');
+  return 0;
+}
+
 /** Maps the scheduler's terminal record onto the public Result. */
 export function toResult(s: Settled<Job>, model: string): Result {
   const { job, outcome } = s;
@@ -77,7 +84,7 @@ export function toResult(s: Settled<Job>, model: string): Result {
       ...base,
       status: 'succeeded',
       usage,
-      costUsd: costOfUsage(model, usage, 'interactive', outcome.images.length),
+      costUsd: outcomeCost(outcome, model),
       images: outcome.images.map((img) => ({ mimeType: img.mimeType, data: img.data, bytes: img.data.byteLength, sha256: sha256Hex(img.data) })),
       text: outcome.text,
       from: 'api',
@@ -86,7 +93,7 @@ export function toResult(s: Settled<Job>, model: string): Result {
   }
   if (outcome.kind === 'no_image') {
     const message = outcome.message ?? (outcome.text.join(' ').slice(0, 500) || 'the model answered without an image');
-    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: costOfUsage(model, outcome.usage, 'interactive') };
+    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: outcomeCost(outcome, model) };
   }
   if (outcome.kind === 'blocked') {
     return { ...base, status: 'failed', reason: 'blocked', message: outcome.message ?? `blocked: ${outcome.blockReason}`, blockReason: outcome.blockReason, usage: outcome.usage, costUsd: 0 };
@@ -177,15 +184,20 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       if (ev) o.onEvent(ev);
     },
     attempt: async (job, ctx) => {
-      let references: ImageData[];
-      try {
-        references = await loadReferences(job, o.fetch ?? fetch, ctx.signal);
-      } catch (err) {
-        return { kind: 'error', reason: 'invalid_request', message: err instanceof Error ? err.message : String(err) };
-      }
+      // Counted before the first await: the pool asks canStart for the next job synchronously after launching this one.
       inFlight++;
       try {
-        return await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
+        let references: ImageData[];
+        try {
+          references = await loadReferences(job, o.fetch ?? fetch, ctx.signal);
+        } catch (err) {
+          return { kind: 'error', reason: 'invalid_request', message: err instanceof Error ? err.message : String(err) };
+        }
+        const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
+        // Charged when the answer arrives, not when the caller reads the result: settled results may wait in the
+        // pool's buffer while it starts more work, and every answer (a text-only one too) is billed.
+        spentUsd += outcomeCost(outcome, modelOf(job));
+        return outcome;
       } finally {
         inFlight--;
       }
@@ -198,7 +210,6 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   try {
     for await (const result of mergeWithChannel(fromPool(), side, () => hard.abort())) {
-      spentUsd += result.costUsd ?? 0;
       if (cache && result.status === 'succeeded' && result.from === 'api') {
         await cache.put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion });
       }
