@@ -63,6 +63,13 @@ async function assertComplete(out: string, count: number): Promise<void> {
   assert.equal(images.length, count);
 }
 
+/** A copy with one byte inverted: same size, different sha256. */
+function flipByte(b: Buffer, at: number): Buffer {
+  const c = Buffer.from(b);
+  c.writeUInt8(c.readUInt8(at) ^ 0xff, at);
+  return c;
+}
+
 const ones = (k: number) => Array.from({ length: k }, () => 1);
 
 describe('resume (runToDisk against the emulator)', { timeout: 30_000 }, () => {
@@ -86,9 +93,7 @@ describe('resume (runToDisk against the emulator)', { timeout: 30_000 }, () => {
     const file = (i: number) => join(s.out, last.get(i)!.files[0]!.path);
     const original = await readFile(file(1));
     await unlink(file(0));
-    const bytes = Buffer.from(original);
-    bytes[bytes.length >> 1] ^= 0xff;
-    await writeFile(file(1), bytes);
+    await writeFile(file(1), flipByte(original, original.length >> 1));
     // Job 2's line is lost (as if the crash came between the image and its line): keep every other line.
     const kept = (await readFile(join(s.out, 'manifest.jsonl'), 'utf8')).split('\n').filter((l) => l && JSON.parse(l).index !== 2);
     await writeFile(join(s.out, 'manifest.jsonl'), `${kept.join('\n')}\n`);
@@ -109,9 +114,7 @@ describe('resume (runToDisk against the emulator)', { timeout: 30_000 }, () => {
     const last = await lastByIndex(s.out);
     const f0 = join(s.out, last.get(0)!.files[0]!.path);
     const f1 = join(s.out, last.get(1)!.files[0]!.path);
-    const b = await readFile(f0);
-    b[0] ^= 0xff;
-    await writeFile(f0, b);
+    await writeFile(f0, flipByte(await readFile(f0), 0));
     await truncate(f1, (await stat(f1)).size - 1);
     await s.run({ verify: 'size' });
     assert.deepEqual(s.requests(), [1, 2]);
