@@ -39,3 +39,35 @@ export type { GeminiClientOptions } from './gemini/client.ts';
 export { buildRequest } from './gemini/request.ts';
 export { systemClock, FakeClock } from './internal/clock.ts';
 export type { Clock } from './internal/clock.ts';
+export {
+  submitBatch,
+  collectBatch,
+  waitForBatch,
+  batchStatus,
+  cancelBatch,
+  listBatches,
+  runBatch,
+  chooseMode,
+  parseDuration,
+  DEFAULT_BATCH_THRESHOLD,
+  BATCH_EXPIRY_MS,
+  readState as readBatchState,
+} from './batch/index.ts';
+export type {
+  SubmitResult,
+  CollectResult,
+  BatchStatusEntry,
+  BatchListEntry,
+  StatusOptions,
+  RunBatchOptions,
+  ChooseModeOptions,
+  ModeChoice,
+  RunMode,
+  BatchEvent,
+  BatchClientOptions,
+  CollectOptions,
+  WaitOptions,
+  SubmitOptions,
+  BatchRecord,
+  BatchState,
+} from './batch/index.ts';

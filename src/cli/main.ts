@@ -2,6 +2,7 @@
 // 0 all succeeded · 1 some jobs failed · 2 usage or input error (nothing sent) · 3 run stopped by a run-level failure
 // · 130 / 143 stopped by SIGINT / SIGTERM.
 import { Command, CommanderError } from 'commander';
+import { addBatchCommands } from './batch.ts';
 import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addReportCommand } from './report.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   addGenerateCommand(program);
   addReportCommand(program);
   addEmulatorCommand(program);
+  addBatchCommands(program);
   program.addHelpText(
     'after',
     `

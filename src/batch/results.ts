@@ -1,0 +1,63 @@
+// One batch answer (a results-file line or an inline response) → the same Result streaming mode would make:
+// the same outcome parser, the same Result mapping, priced at batch rates and marked from: 'batch'.
+import { outcomeFromResponse } from '../gemini/outcome.ts';
+import type { GenerateContentResponse, Status } from '../gemini/wire.ts';
+import { costOfUsage } from '../report/cost.ts';
+import { toResult } from '../run.ts';
+import type { ErrorReason, FailureReason, Job, Outcome, Result } from '../types.ts';
+
+export interface BatchAnswer {
+  key?: string;
+  response?: GenerateContentResponse;
+  error?: Status;
+}
+
+/** gRPC canonical code of a per-line error → the reason streaming mode would give the same failure. */
+export function reasonForGrpcCode(code: unknown): ErrorReason {
+  switch (code) {
+    case 8:
+      return 'quota';
+    case 3:
+      return 'invalid_request';
+    case 4:
+      return 'timeout';
+    case 13:
+    case 14:
+      return 'server';
+    default:
+      return 'server';
+  }
+}
+
+export function outcomeOfAnswer(answer: BatchAnswer, redact: (s: string) => string): Outcome {
+  if (answer.error && typeof answer.error === 'object') {
+    const code = answer.error.code;
+    const message = typeof answer.error.message === 'string' && answer.error.message !== '' ? redact(answer.error.message) : `batch line failed (code ${String(code)})`;
+    return { kind: 'error', reason: reasonForGrpcCode(code), message, ...(typeof answer.error.status === 'string' ? { status: answer.error.status } : {}) };
+  }
+  if (answer.response === undefined) return { kind: 'error', reason: 'server', message: 'the batch answered this request with neither a response nor an error' };
+  return outcomeFromResponse(answer.response, { redact });
+}
+
+/** The Result of one answered request. latencyMs is the batch's turnaround (one request has no latency of its own). */
+export function resultOfAnswer(job: Job, model: string, answer: BatchAnswer, latencyMs: number, redact: (s: string) => string): Result {
+  const outcome = outcomeOfAnswer(answer, redact);
+  const r = toResult({ job, outcome, attempts: 1, firstStartAt: 0, settledAt: latencyMs, latencyMs, decision: 'done' }, model);
+  if (r.status === 'succeeded') {
+    r.from = 'batch';
+    r.costUsd = costOfUsage(model, r.usage, 'batch', r.images.length);
+  } else if (r.usage) {
+    r.costUsd = r.reason === 'blocked' ? 0 : costOfUsage(model, r.usage, 'batch');
+  }
+  return r;
+}
+
+/** A job the batch never answered (job expired, failed or was cancelled). */
+export function unansweredResult(job: Job, model: string, reason: FailureReason, message: string): Result {
+  return { job, model, attempts: 0, latencyMs: 0, costUsd: 0, status: 'failed', reason, message };
+}
+
+/** Failures worth another try in streaming mode: everything but a safety block (terminal in both modes). */
+export function retryableInStream(entry: { status: 'succeeded' | 'failed'; reason?: FailureReason } | undefined): boolean {
+  return entry === undefined || (entry.status === 'failed' && entry.reason !== 'blocked');
+}

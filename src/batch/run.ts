@@ -1,0 +1,112 @@
+// runBatch(): the Batch API counterpart of runToDisk(): submit, wait, collect (and finish with streaming when
+// asked), into the same folder layout, with the same manifest, summary and gallery.
+import { isRunLevelError } from '../errors.ts';
+import type { GeminiClient } from '../gemini/client.ts';
+import type { JobsSource } from '../options.ts';
+import type { RunToDiskOptions } from '../run-disk.ts';
+import type { RunSummary } from '../types.ts';
+import { writeFolderSummary } from './finish.ts';
+import type { BatchEvent, WaitOptions } from './options.ts';
+import { submitBatch } from './submit.ts';
+import { waitForBatch } from './wait.ts';
+
+export interface RunBatchOptions extends RunToDiskOptions {
+  /** Finish unanswered jobs (expired/failed batches, failed lines, near the deadline) in streaming mode. @default false */
+  finishWithStream?: boolean;
+  /** How long the results may take; with finishWithStream, streaming takes over near it. @default 48 h (the expiry) */
+  deadlineMs?: number;
+  /** Delete remote input/output files and the batch job after collecting. @default false */
+  cleanup?: boolean;
+  /** See SubmitOptions. @default 20 */
+  inlineMaxRequests?: number;
+  /** See SubmitOptions. @default 4 MiB */
+  inlineMaxBytes?: number;
+  /** See SubmitOptions. @default 50000 */
+  maxRequestsPerBatch?: number;
+  /** See SubmitOptions. @default 1.5 GiB */
+  maxBatchBytes?: number;
+  /** See WaitOptions. @default 5000 */
+  pollInitialMs?: number;
+  /** See WaitOptions. @default 60000 */
+  pollMaxMs?: number;
+  /** See WaitOptions. @default 1.5 */
+  pollFactor?: number;
+  /** See WaitOptions. @default 20 */
+  maxPollErrors?: number;
+  /** See WaitOptions. @default min(1 h, a quarter of the deadline window) */
+  streamMarginMs?: number;
+  /** See CollectOptions. @default 4 */
+  writeConcurrency?: number;
+  /** Batch progress (submitted, state changes, collection, streaming). @default none */
+  onBatchEvent?: (event: BatchEvent) => void;
+  /** A ready client for the batch calls. @default built from apiKey, baseUrl, fetch, timeoutMs */
+  client?: GeminiClient;
+  /** Where request JSONL is spooled before upload. @default os.tmpdir() */
+  tempDir?: string;
+}
+
+/**
+ * Submits every job not yet done in `options.out` as Batch API jobs, waits for them and writes the results into
+ * the folder. A stop (signal or stopSignal) ends the wait, not the batches: the summary is written and returned
+ * with `stoppedBy`, and `waitForBatch(out)` later picks up where this left off. Run-level failures throw after the
+ * summary is written, as runToDisk does.
+ */
+export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}): Promise<RunSummary> {
+  const out = options.out ?? './imagebatch-out';
+  const stops = [options.signal, options.stopSignal].filter((s): s is AbortSignal => s !== undefined);
+  const signal = stops.length ? AbortSignal.any(stops) : undefined;
+  const common = {
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    env: options.env,
+    client: options.client,
+    signal,
+    onEvent: options.onEvent,
+    onBatchEvent: options.onBatchEvent,
+  };
+  const wait: WaitOptions = {
+    ...common,
+    finishWithStream: options.finishWithStream,
+    cleanup: options.cleanup,
+    stream: options,
+    verify: options.verify,
+    fsync: options.fsync,
+    gallery: options.gallery,
+    writeConcurrency: options.writeConcurrency,
+    pollInitialMs: options.pollInitialMs,
+    pollMaxMs: options.pollMaxMs,
+    pollFactor: options.pollFactor,
+    maxPollErrors: options.maxPollErrors,
+    streamMarginMs: options.streamMarginMs,
+  };
+  let summary: RunSummary;
+  try {
+    await submitBatch(jobs, {
+      ...common,
+      out,
+      model: options.model,
+      aspectRatio: options.aspectRatio,
+      imageSize: options.imageSize,
+      fresh: options.fresh,
+      verify: options.verify,
+      inlineMaxRequests: options.inlineMaxRequests,
+      inlineMaxBytes: options.inlineMaxBytes,
+      maxRequestsPerBatch: options.maxRequestsPerBatch,
+      maxBatchBytes: options.maxBatchBytes,
+      deadlineMs: options.deadlineMs,
+      tempDir: options.tempDir,
+    });
+    summary = await waitForBatch(out, wait);
+  } catch (err) {
+    const stopped = signal?.aborted === true;
+    if (!stopped && !isRunLevelError(err)) throw err;
+    summary = await writeFolderSummary(out, { ...wait, signal: undefined }, stopped ? 'stopped by signal' : (err as Error).message);
+    options.onEvent?.({ type: 'done', summary, at: Date.now() });
+    if (!stopped) throw err;
+    return summary;
+  }
+  options.onEvent?.({ type: 'done', summary, at: Date.now() });
+  return summary;
+}

@@ -1,0 +1,198 @@
+// submitBatch(): jobs → request JSONL (the same buildRequest as streaming mode) → upload (or inline) → batch job,
+// recorded in the output folder before anything waits. One batch per model; big inputs split by count and size.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isApiError } from '../errors.ts';
+import type { GeminiClient } from '../gemini/client.ts';
+import { createBatch } from '../gemini/batches.ts';
+import { deleteFile, uploadFile } from '../gemini/files.ts';
+import { buildRequest } from '../gemini/request.ts';
+import { DEFAULT_MODEL } from '../options.ts';
+import type { JobsSource } from '../options.ts';
+import { toJob } from '../run.ts';
+import { OutputFolder } from '../storage/output.ts';
+import { loadResumeIndex } from '../storage/resume.ts';
+import type { SubmitOptions } from './options.ts';
+import { makeClient, resolveSubmit } from './options.ts';
+import { fromOperation, recoverCreating } from './remote.ts';
+import { Chunk, loadReferences } from './spool.ts';
+import type { BatchRecord } from './state.ts';
+import { JOBS_DIR, STATE_FILE, ensureJobsDir, jobsFileFor, patchRecord, readRecordJobs, readState, removeJobsFile, updateState } from './state.ts';
+
+export interface SubmitResult {
+  /** The batches created by this call. */
+  batches: BatchRecord[];
+  /** Jobs in the input. */
+  total: number;
+  /** Requests sent in the new batches. */
+  submitted: number;
+  /** Jobs an earlier run already saved (not sent again). */
+  skippedDone: number;
+  /** Jobs already waiting in a live batch of this folder (not sent twice). */
+  skippedLive: number;
+}
+
+const newId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Submits every job not yet done in `options.out` as one or more batch jobs and records them in
+ * `<out>/batch-state.json` (atomically, before returning). Does not wait: call waitForBatch() or collectBatch().
+ */
+export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {}): Promise<SubmitResult> {
+  const o = resolveSubmit(options);
+  const signal = options.signal;
+  const dir = resolve(o.out);
+  const defaultModel = options.model ?? DEFAULT_MODEL;
+  if (options.fresh) await forgetFolder(dir);
+  const folder = await OutputFolder.open(dir); // creates it, clears crash leftovers
+  await folder.close();
+  const state = await readState(dir);
+  const client = makeClient(options, state.baseUrl);
+  await recoverCreating(dir, client, { signal });
+  const index = await loadResumeIndex(dir, { verify: options.verify ?? 'sha256', signal });
+  const live = await liveKeys(dir, signal);
+  await ensureJobsDir(dir);
+  const spool = await mkdtemp(join(options.tempDir ?? tmpdir(), 'imagebatch-batch-'));
+
+  const chunks = new Map<string, Chunk>();
+  const seen = new Set<string>();
+  const result: SubmitResult = { batches: [], total: 0, submitted: 0, skippedDone: 0, skippedLive: 0 };
+  const startedAt = new Date().toISOString();
+  await updateState(dir, (s) => {
+    s.baseUrl = client.baseUrl;
+    s.startedAt ??= startedAt;
+  });
+  const send = async (chunk: Chunk) => {
+    chunks.delete(chunk.model);
+    const record = await sendChunk(dir, client, chunk, o, options);
+    result.batches.push(record);
+    result.submitted += record.requestCount;
+  };
+  try {
+    let i = 0;
+    for await (const input of jobs) {
+      signal?.throwIfAborted();
+      const job = toJob(input, i++, defaultModel);
+      result.total++;
+      if (index.get(job.key)?.status === 'succeeded') {
+        result.skippedDone++;
+        options.onEvent?.({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: Date.now() });
+        continue;
+      }
+      if (live.has(job.key) || seen.has(job.key)) {
+        result.skippedLive++;
+        continue;
+      }
+      seen.add(job.key);
+      const model = job.model ?? defaultModel;
+      const references = await loadReferences(job, options.fetch ?? fetch, signal);
+      const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
+      const line = `${JSON.stringify({ key: job.key, request })}\n`;
+      const bytes = Buffer.byteLength(line);
+      let chunk = chunks.get(model);
+      if (chunk?.full(bytes, o.maxRequestsPerBatch, o.maxBatchBytes)) {
+        await send(chunk);
+        chunk = undefined;
+      }
+      if (!chunk) {
+        const id = newId();
+        chunk = new Chunk(id, model, join(spool, `${id}.requests.jsonl`), join(dir, jobsFileFor(id)));
+        chunks.set(model, chunk);
+      }
+      await chunk.add(job, line, bytes);
+    }
+    for (const chunk of [...chunks.values()]) await send(chunk);
+    await updateState(dir, (s) => {
+      s.inputJobs = result.total;
+      s.skippedAtSubmit = result.skippedDone;
+    });
+    return result;
+  } finally {
+    // Chunks never sent: their jobs files name no batch, so they go.
+    for (const chunk of chunks.values()) {
+      await chunk.close().catch(() => {});
+      await unlink(chunk.jobsPath).catch(() => {});
+    }
+    await rm(spool, { recursive: true, force: true });
+  }
+}
+
+async function sendChunk(
+  dir: string,
+  client: GeminiClient,
+  chunk: Chunk,
+  o: ReturnType<typeof resolveSubmit>,
+  options: SubmitOptions,
+): Promise<BatchRecord> {
+  const signal = options.signal;
+  await chunk.close();
+  const inline = chunk.count <= o.inlineMaxRequests && chunk.bytes <= o.inlineMaxBytes;
+  const now = new Date();
+  const record: BatchRecord = {
+    id: chunk.id,
+    displayName: `imagebatch-${chunk.id}`,
+    model: chunk.model,
+    input: inline ? 'inline' : 'file',
+    requestCount: chunk.count,
+    jobsFile: jobsFileFor(chunk.id),
+    phase: 'creating',
+    submittedAt: now.toISOString(),
+    deadlineAt: new Date(now.getTime() + o.deadlineMs).toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  let requests;
+  try {
+    requests = inline ? await chunk.inlineRequests(signal) : undefined;
+    if (!inline) {
+      const file = await uploadFile(client, { path: chunk.requestsPath }, { mimeType: 'jsonl', displayName: record.displayName, signal });
+      record.inputFile = file.name;
+    }
+    // On disk BEFORE the create call: if we die while it is in flight, recovery finds the batch by displayName.
+    await updateState(dir, (s) => {
+      s.batches.push(record);
+    });
+  } catch (e) {
+    await removeJobsFile(dir, record);
+    if (record.inputFile) await deleteFile(client, record.inputFile).catch(() => {});
+    throw e;
+  } finally {
+    await unlink(chunk.requestsPath).catch(() => {});
+  }
+  let op;
+  try {
+    op = await createBatch(client, chunk.model, requests ? { requests } : { fileName: record.inputFile! }, { displayName: record.displayName, signal });
+  } catch (e) {
+    // An HTTP answer means the server refused: nothing was created. Without one, recovery decides later.
+    if (isApiError(e) && e.httpStatus > 0) {
+      await updateState(dir, (s) => {
+        s.batches = s.batches.filter((b) => b.id !== record.id);
+      });
+      await removeJobsFile(dir, record);
+      if (record.inputFile) await deleteFile(client, record.inputFile).catch(() => {});
+    }
+    throw e;
+  }
+  const saved = (await patchRecord(dir, record.id, { ...fromOperation(op), phase: 'live' })) ?? record;
+  options.onBatchEvent?.({ type: 'batch_submitted', name: op.name, id: record.id, model: record.model, requests: record.requestCount, input: record.input, at: Date.now() });
+  return saved;
+}
+
+/** Keys waiting in batches this folder has not settled yet. */
+async function liveKeys(dir: string, signal?: AbortSignal): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const r of (await readState(dir)).batches) {
+    if (r.phase === 'settled') continue;
+    for (const k of (await readRecordJobs(dir, r, signal)).order) keys.add(k);
+  }
+  return keys;
+}
+
+/** fresh: the folder's results (as OutputFolder does) and its batch records; remote batches are not touched. */
+async function forgetFolder(dir: string): Promise<void> {
+  const folder = await OutputFolder.open(dir, { fresh: true });
+  await folder.close();
+  await rm(join(dir, STATE_FILE), { force: true });
+  await rm(join(dir, JOBS_DIR), { recursive: true, force: true });
+}

@@ -1,0 +1,263 @@
+// `imagebatch batch submit|status|wait|fetch|cancel|list`: the Batch API workflow, and the batch side of
+// `generate --mode batch|auto`. Thin: flags → the public API; exit codes as the main CLI.
+import type { Command } from 'commander';
+import { startEmulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
+import {
+  batchStatus,
+  cancelBatch,
+  collectBatch,
+  formatIssue,
+  isImageBatchError,
+  isInputError,
+  isOptionError,
+  isRunLevelError,
+  listBatches,
+  openInput,
+  runBatch,
+  runToDisk,
+  submitBatch,
+  waitForBatch,
+  BatchError,
+} from '../index.ts';
+import type { BatchEvent, BatchStatusEntry, Job, RunBatchOptions, RunEvent, RunMode, RunSummary, WaitOptions } from '../index.ts';
+import { EXIT } from './exit.ts';
+import { int, positive } from './flags.ts';
+import { formatMs, summaryLines } from './progress.ts';
+import { installStopHandlers } from './signals.ts';
+import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
+
+interface CommonFlags {
+  out: string;
+  baseUrl?: string;
+  json: boolean;
+}
+
+interface CollectFlags extends CommonFlags {
+  cleanup: boolean;
+  finishWithStream: boolean;
+  poll: number;
+  maxPoll: number;
+  name?: string;
+}
+
+interface SubmitFlags extends CollectFlags {
+  model: string;
+  aspectRatio?: string;
+  imageSize?: string;
+  template?: string;
+  variants: number;
+  format?: 'txt' | 'jsonl' | 'csv';
+  allowOutsideRefs: boolean;
+  emulator: boolean;
+  wait: boolean;
+  deadline?: number;
+  inlineMax: number;
+  maxRequests: number;
+  fresh: boolean;
+}
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const EMULATOR_KEY = 'emulator-key';
+
+export function addBatchCommands(program: Command): void {
+  const batch = program
+    .command('batch')
+    .description('the Gemini Batch API: half price, higher limits, results within 24 h (submit, then wait or fetch later)');
+  const common = (c: Command) =>
+    c
+      .option('-o, --out <dir>', 'output folder (it also holds the batch records)', './imagebatch-out')
+      .option('--base-url <url>', 'Gemini REST base URL (default: GEMINI_BASE_URL, then the one the folder was submitted to)')
+      .option('--json', 'JSON lines on stdout instead of text', false);
+  const collecting = (c: Command) =>
+    common(c)
+      .option('--cleanup', 'delete the remote input/output files and batch jobs once their results are saved', false)
+      .option('--finish-with-stream', 'run unanswered jobs (expired, failed, near the deadline) in streaming mode', false)
+      .option('--poll <seconds>', 'first status poll interval (grows ×1.5)', positive, 5)
+      .option('--max-poll <seconds>', 'longest status poll interval', positive, 60)
+      .option('--name <batch>', 'only this batch (batches/<id>)');
+
+  collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
+    .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
+    .option('-m, --model <id>', 'model for prompts that name none', 'gemini-2.5-flash-image')
+    .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9')
+    .option('--image-size <size>', '1K, 2K or 4K')
+    .option('--template <text>', 'fill "{column}" from each CSV/JSONL row')
+    .option('--variants <n>', 'images per prompt', int(), 1)
+    .option('--format <fmt>', 'txt, jsonl or csv (default: from the extension)')
+    .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
+    .option('--deadline <duration>', 'with --finish-with-stream: stream what is unfinished near this deadline (e.g. 24h)', deadlineFlag)
+    .option('--inline-max <n>', 'send batches of at most this many requests inline (0: always upload a file)', int(0), 20)
+    .option('--max-requests <n>', 'split into several batch jobs past this many requests', int(), 50_000)
+    .option('--fresh', 'forget earlier results and batch records of --out first', false)
+    .option('--wait', 'then wait and fetch the results (implied by --emulator)', false)
+    .option('--emulator', 'use the built-in emulator (it lives in this process, so --wait is implied)', false)
+    .action(async (file: string, flags: SubmitFlags) => {
+      process.exitCode = await guarded(flags, () => submitCommand(file, flags));
+    });
+  collecting(batch.command('wait'))
+    .description('poll the batches of --out until they end, saving results as each one finishes')
+    .action(async (flags: CollectFlags) => {
+      process.exitCode = await guarded(flags, () => waitCommand(flags, true));
+    });
+  collecting(batch.command('fetch'))
+    .description('save the results of the batches of --out that have finished (no waiting)')
+    .action(async (flags: CollectFlags) => {
+      process.exitCode = await guarded(flags, () => waitCommand(flags, false));
+    });
+  common(batch.command('status'))
+    .description('state, progress, age and time left of every batch of --out')
+    .action(async (flags: CommonFlags) => {
+      process.exitCode = await guarded(flags, async () => printStatus(await batchStatus(flags.out, clientOf(flags)), flags.json));
+    });
+  common(batch.command('cancel'))
+    .description('cancel the running batches of --out (their unanswered jobs are recorded at the next fetch)')
+    .option('--name <batch>', 'only this batch (batches/<id>)')
+    .action(async (flags: CommonFlags & { name?: string }) => {
+      process.exitCode = await guarded(flags, async () => printStatus(await cancelBatch(flags.out, { ...clientOf(flags), name: flags.name }), flags.json));
+    });
+  batch
+    .command('list')
+    .description('every batch job your key can see (not only this folder\'s)')
+    .option('--base-url <url>', 'Gemini REST base URL')
+    .option('--json', 'JSON lines on stdout', false)
+    .action(async (flags: { baseUrl?: string; json: boolean }) => {
+      process.exitCode = await guarded(flags, async () => {
+        for (const b of await listBatches(clientOf(flags))) {
+          if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'batch', ...b })}\n`);
+          else process.stdout.write(`${b.name}  ${(b.state ?? '?').replace('BATCH_STATE_', '')}  ${b.counts.total} requests  ${b.model ?? ''}  ${b.displayName ?? ''}\n`);
+        }
+        return EXIT.ok;
+      });
+    });
+}
+
+function clientOf(flags: { baseUrl?: string }, emulator?: Emulator) {
+  return emulator ? { baseUrl: emulator.url, apiKey: EMULATOR_KEY } : { baseUrl: flags.baseUrl };
+}
+
+function hasKey(): boolean {
+  return Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
+}
+
+/** Maps failures onto exit codes: 2 for usage and input, 3 for anything that stopped the run. */
+async function guarded(flags: { json: boolean; emulator?: boolean }, body: () => Promise<number>): Promise<number> {
+  if (!flags.emulator && !hasKey()) {
+    err('imagebatch: no API key. Set GEMINI_API_KEY (a --base-url server needs one too), or use `batch submit --emulator`.');
+    return EXIT.usage;
+  }
+  try {
+    return await body();
+  } catch (e) {
+    if (isInputError(e)) {
+      for (const issue of e.issues) err(formatIssue(issue));
+      err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
+      return EXIT.usage;
+    }
+    if (isOptionError(e) || e instanceof BatchError) {
+      err(`imagebatch: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (isRunLevelError(e) || isImageBatchError(e)) {
+      err(`imagebatch: stopped: ${e.message}`);
+      return EXIT.runStopped;
+    }
+    throw e;
+  }
+}
+
+function printer(json: boolean) {
+  return {
+    batch: (e: BatchEvent) => (json ? process.stdout.write(`${JSON.stringify(e)}\n`) : err(batchLine(e))),
+    // Per-job lines only in JSON: a 50,000-request batch would flood a terminal.
+    run: (e: RunEvent) => (json && e.type !== 'done' ? process.stdout.write(`${JSON.stringify(e)}\n`) : undefined),
+  };
+}
+
+function finish(summary: RunSummary, flags: CommonFlags): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'done', summary })}\n`);
+  else for (const l of summaryLines(summary, flags.out)) err(l);
+  return summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulator): WaitOptions {
+  const p = printer(flags.json);
+  return {
+    ...clientOf(flags, emulator),
+    signal,
+    name: flags.name,
+    cleanup: flags.cleanup,
+    finishWithStream: flags.finishWithStream,
+    pollInitialMs: flags.poll * 1000,
+    pollMaxMs: Math.max(flags.poll, flags.maxPoll) * 1000,
+    onBatchEvent: p.batch,
+    onEvent: p.run,
+  };
+}
+
+async function waitCommand(flags: CollectFlags, wait: boolean, emulator?: Emulator): Promise<number> {
+  const stop = installStopHandlers({ graceMs: 0, notify: (m) => err(m) });
+  try {
+    const o = waitOptions(flags, AbortSignal.any([stop.soft, stop.hard]), emulator);
+    if (wait) return finish(await waitForBatch(flags.out, o), flags);
+    const r = await collectBatch(flags.out, o);
+    if (r.pending > 0) err(`${r.pending} batch(es) still running; run \`imagebatch batch wait --out ${flags.out}\` to wait for them.`);
+    return finish(r.summary, flags);
+  } catch (e) {
+    const code = stop.exitCode();
+    if (code === undefined) throw e;
+    err(`Stopped waiting. The batches keep running; run \`imagebatch batch wait --out ${flags.out}\` to pick up.`);
+    return code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function submitCommand(file: string, flags: SubmitFlags): Promise<number> {
+  const input = await openInput(file, {
+    model: flags.model,
+    aspectRatio: flags.aspectRatio,
+    imageSize: flags.imageSize,
+    template: flags.template,
+    variants: flags.variants,
+    format: flags.format,
+    allowOutsideRefs: flags.allowOutsideRefs,
+  });
+  const emulator = flags.emulator ? await startEmulator({}) : undefined;
+  try {
+    if (emulator && !flags.json) err(`emulator: ${emulator.url} (built in: it stops with this command, so results are fetched now)`);
+    const r = await submitBatch(input.jobs, {
+      ...clientOf(flags, emulator),
+      out: flags.out,
+      model: flags.model,
+      aspectRatio: flags.aspectRatio,
+      imageSize: flags.imageSize,
+      fresh: flags.fresh,
+      deadlineMs: flags.deadline,
+      inlineMaxRequests: flags.inlineMax,
+      maxRequestsPerBatch: flags.maxRequests,
+      onBatchEvent: printer(flags.json).batch,
+    });
+    const line = `${r.submitted} request(s) in ${r.batches.length} batch job(s); ${r.skippedDone} already done, ${r.skippedLive} already waiting in a batch.`;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'submitted', ...r, batches: r.batches.map((b) => b.name) })}\n`);
+    else err(line);
+    if (flags.wait || emulator) return await waitCommand(flags, true, emulator);
+    if (!flags.json) err(`Recorded in ${flags.out}. Next: imagebatch batch wait --out ${flags.out}`);
+    return EXIT.ok;
+  } finally {
+    await emulator?.close();
+    await input.cleanup();
+  }
+}
+
+function printStatus(entries: BatchStatusEntry[], json: boolean): number {
+  if (json) for (const e of entries) process.stdout.write(`${JSON.stringify({ type: 'batch_status', ...e })}\n`);
+  else if (entries.length === 0) process.stdout.write('no batch jobs in this folder\n');
+  else for (const e of entries) process.stdout.write(`${statusLine(e, formatMs)}\n`);
+  return EXIT.ok;
+}
+
+/** `generate --mode`: runs the chosen mode with the same options object. */
+export async function runForMode(mode: RunMode, jobs: AsyncIterable<Job>, options: RunBatchOptions): Promise<RunSummary> {
+  return mode === 'batch' ? runBatch(jobs, options) : runToDisk(jobs, options);
+}
