@@ -1,0 +1,142 @@
+// The CLI as a user runs it (a child process in a temp folder): exit codes 0 / 1 / 2 / 3 and what each says,
+// and help that lists every flag the README promises.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildProgram } from '../../src/cli/main.ts';
+import { REPO, runCli } from '../helpers/cli.ts';
+import { imagesIn, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
+
+const GOOD_KEY = 'AIzaSyCLIgoodKEY-abcdefghijklmnopqrstu';
+const BAD_KEY = 'AIzaSyCLIbadKEY-0987654321zyxwvutsrqpo';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+before(async () => {
+  ({ dir, cleanup } = await tempDir('ib-cli-'));
+  await writeFile(join(dir, 'three.txt'), '# three prompts\na red kite\n\na blue kite\na green kite\n');
+});
+after(async () => cleanup());
+
+const noKeyIn = (text: string) => {
+  assert.ok(!text.includes(GOOD_KEY), 'the good key leaked');
+  assert.ok(!text.includes(BAD_KEY), 'the bad key leaked');
+};
+
+describe('imagebatch exit codes', () => {
+  test('0: everything succeeded (built-in emulator)', async () => {
+    const r = await runCli(['generate', 'three.txt', '--emulator', '--out', 'ok-out'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await imagesIn(join(dir, 'ok-out'))).length, 3);
+  });
+
+  test('1: some jobs failed (a scripted prompt block on an emulator in this process, --base-url + GEMINI_API_KEY)', async () => {
+    await withEmulator({ apiKey: GOOD_KEY, faults: { scripted: [{ match: 'blue', fault: 'promptBlock', times: 9 }] } }, async (emu) => {
+      const r = await runCli(['generate', 'three.txt', '--base-url', emu.url, '--no-cache', '--out', 'some-failed'], { cwd: dir, env: { GEMINI_API_KEY: GOOD_KEY } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout + r.stderr, /FAIL 0001\s+blocked/);
+      const failed = (await manifestOf(join(dir, 'some-failed'))).filter((e) => e.status === 'failed');
+      assert.deepEqual(
+        failed.map((e) => [e.prompt, e.reason]),
+        [['a blue kite', 'blocked']],
+      );
+      assert.equal(emu.counters.byRoute.generateContent, 3);
+      noKeyIn(r.stdout + r.stderr);
+    });
+  });
+
+  test('2: unknown flag or bad flag value, nothing sent', async () => {
+    const unknown = await runCli(['generate', 'three.txt', '--emulator', '--bogus'], { cwd: dir });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--bogus'/);
+    const bad = await runCli(['generate', 'three.txt', '--emulator', '--concurrency', '0'], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /concurrency.*"0"/);
+    const noCommand = await runCli(['frobnicate'], { cwd: dir });
+    assert.equal(noCommand.code, 2);
+  });
+
+  test('2: malformed input lists every bad line as file:line and sends nothing', async () => {
+    const file = join(dir, 'bad.jsonl');
+    await writeFile(file, ['{"prompt": "fine"}', '{"prompt": 42}', 'not json', '{"prompt": "ok"}', '{"prompt": "x", "imageSize": "9K"}'].join('\n') + '\n');
+    await withEmulator({}, async (emu) => {
+      const r = await runCli(['generate', 'bad.jsonl', '--base-url', emu.url, '--out', 'bad-out'], { cwd: dir, env: { GEMINI_API_KEY: GOOD_KEY } });
+      assert.equal(r.code, 2, r.stderr);
+      for (const line of [2, 3, 5]) assert.match(r.stderr, new RegExp(`bad\\.jsonl:${line}: `), `line ${line} reported`);
+      assert.doesNotMatch(r.stderr, /bad\.jsonl:[14]: /);
+      assert.match(r.stderr, /3 problem\(s\) in the input; nothing was sent/);
+      assert.equal(emu.counters.requests, 0);
+    });
+  });
+
+  test('2: no key and no --emulator says how to set one, and sends nothing even with GEMINI_BASE_URL set', async () => {
+    await withEmulator({}, async (emu) => {
+      const r = await runCli(['generate', 'three.txt', '--out', 'no-key'], { cwd: dir, env: { GEMINI_BASE_URL: emu.url } });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /GEMINI_API_KEY/);
+      assert.match(r.stderr, /--emulator/);
+      assert.equal(emu.counters.requests, 0);
+    });
+  });
+
+  test('3: a bad key stops the run after at most --concurrency requests; neither key is printed', async () => {
+    await withEmulator({ apiKey: GOOD_KEY, timeScale: 0.01, latency: { distribution: 'fixed', meanMs: 300 } }, async (emu) => {
+      const many = join(dir, 'many.txt');
+      await writeFile(many, Array.from({ length: 30 }, (_, i) => `prompt number ${i}`).join('\n'));
+      const r = await runCli(['generate', 'many.txt', '--base-url', emu.url, '--concurrency', '3', '--out', 'bad-key'], { cwd: dir, env: { GEMINI_API_KEY: BAD_KEY } });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /run stopped: the API key was rejected/);
+      assert.ok((emu.counters.byRoute.generateContent ?? 0) <= 3, `sent ${emu.counters.byRoute.generateContent}`);
+      noKeyIn(r.stdout + r.stderr);
+      const written = await Promise.all(['summary.json', 'manifest.jsonl', 'index.html'].map((f) => readFile(join(dir, 'bad-key', f), 'utf8').catch(() => '')));
+      noKeyIn(written.join(''));
+    });
+  });
+
+  test('3: an unknown model and --max-cost stop the run too', async () => {
+    await withEmulator({}, async (emu) => {
+      const env = { GEMINI_API_KEY: GOOD_KEY };
+      const model = await runCli(['generate', 'three.txt', '--base-url', emu.url, '--no-cache', '--model', 'gemini-0-nope-image', '--out', 'nope'], { cwd: dir, env });
+      assert.equal(model.code, 3, model.stderr);
+      assert.match(model.stderr, /model not found/);
+      const before = emu.counters.byRoute.generateContent ?? 0;
+      const cost = await runCli(['generate', 'three.txt', '--base-url', emu.url, '--no-cache', '--max-cost', '0.05', '--concurrency', '1', '--out', 'budget'], { cwd: dir, env });
+      assert.equal(cost.code, 3, cost.stderr);
+      assert.match(cost.stderr, /budget/);
+      assert.equal((emu.counters.byRoute.generateContent ?? 0) - before, 1, 'one image fits in $0.05');
+      const summary = JSON.parse(await readFile(join(dir, 'budget', 'summary.json'), 'utf8')) as { succeeded: number; stoppedBy?: string };
+      assert.equal(summary.succeeded, 1);
+      assert.match(summary.stoppedBy ?? '', /budget/);
+    });
+  });
+});
+
+describe('imagebatch help', () => {
+  test('`imagebatch --help` lists the commands and exits 0', async () => {
+    const r = await runCli(['--help'], { cwd: dir });
+    assert.equal(r.code, 0);
+    for (const cmd of ['generate', 'report', 'emulator']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), cmd);
+    for (const flag of ['--version', '--help']) assert.ok(r.stdout.includes(flag), flag);
+    assert.match(r.stdout, /Exit codes/);
+  });
+
+  test('`imagebatch generate --help` lists every flag of the command and every flag the README promises', async () => {
+    const r = await runCli(['generate', '--help'], { cwd: dir });
+    assert.equal(r.code, 0);
+    const generate = buildProgram().commands.find((c) => c.name() === 'generate');
+    assert.ok(generate);
+    const declared = generate.options.map((o) => o.long).filter((l): l is string => l !== undefined);
+    const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+    const section = /Main `generate` options:([\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
+    const promised = [...section.matchAll(/`(--[a-z-]+)`/g)].map((m) => m[1]!);
+    assert.ok(promised.length >= 20, `found the README's flag list (${promised.length})`);
+    for (const flag of new Set([...declared, ...promised])) assert.match(r.stdout, new RegExp(`${flag}\\b`), `${flag} in generate --help`);
+  });
+
+  test('`imagebatch emulator --help` documents its options', async () => {
+    const r = await runCli(['emulator', '--help'], { cwd: dir });
+    assert.equal(r.code, 0);
+    for (const flag of ['--port', '--api-key', '--seed', '--time-scale', '--rpm', '--fault-rate']) assert.ok(r.stdout.includes(flag), flag);
+  });
+});
