@@ -1,7 +1,8 @@
 // collectBatch(): one pass over the folder's batches. Finished ones are written into the folder (answers, or
 // their unanswered jobs), unfinished ones are left for later; then the summary and gallery are rewritten.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BatchError, isApiError } from '../errors.ts';
+import { BatchError, StorageError, isApiError } from '../errors.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import { getBatch } from '../gemini/batches.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
@@ -33,6 +34,11 @@ export interface FolderContext {
 
 export async function openFolder(out: string, options: CollectOptions): Promise<FolderContext> {
   const dir = resolve(out);
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new StorageError(dir, `${dir} is not an output folder with batch jobs (submit some first)`);
+  }
   const state = await readState(dir);
   return { dir, client: makeClient(options, state.baseUrl) };
 }

@@ -6,6 +6,7 @@ import type { Emulator } from '../emulator/index.ts';
 import {
   batchStatus,
   cancelBatch,
+  chooseMode,
   collectBatch,
   formatIssue,
   isImageBatchError,
@@ -14,6 +15,7 @@ import {
   isRunLevelError,
   listBatches,
   openInput,
+  readBatchState,
   runBatch,
   runToDisk,
   submitBatch,
@@ -108,13 +110,16 @@ export function addBatchCommands(program: Command): void {
   common(batch.command('status'))
     .description('state, progress, age and time left of every batch of --out')
     .action(async (flags: CommonFlags) => {
-      process.exitCode = await guarded(flags, async () => printStatus(await batchStatus(flags.out, clientOf(flags)), flags.json));
+      process.exitCode = await guarded(flags, async () => {
+        const none = (await readBatchState(flags.out)).batches.length === 0;
+        return printStatus(none ? [] : await batchStatus(flags.out, clientOf(flags)), flags.json);
+      });
     });
   common(batch.command('cancel'))
     .description('cancel the running batches of --out (their unanswered jobs are recorded at the next fetch)')
     .option('--name <batch>', 'only this batch (batches/<id>)')
     .action(async (flags: CommonFlags & { name?: string }) => {
-      process.exitCode = await guarded(flags, async () => printStatus(await cancelBatch(flags.out, { ...clientOf(flags), name: flags.name }), flags.json));
+      process.exitCode = await guarded(flags, async () => (await hasBatches(flags.out)) ? printStatus(await cancelBatch(flags.out, { ...clientOf(flags), name: flags.name }), flags.json) : EXIT.usage);
     });
   batch
     .command('list')
@@ -188,7 +193,8 @@ function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulat
     name: flags.name,
     cleanup: flags.cleanup,
     finishWithStream: flags.finishWithStream,
-    pollInitialMs: flags.poll * 1000,
+    // The built-in emulator finishes a batch in well under a second.
+    pollInitialMs: (emulator ? Math.min(flags.poll, 0.2) : flags.poll) * 1000,
     pollMaxMs: Math.max(flags.poll, flags.maxPoll) * 1000,
     onBatchEvent: p.batch,
     onEvent: p.run,
@@ -196,6 +202,7 @@ function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulat
 }
 
 async function waitCommand(flags: CollectFlags, wait: boolean, emulator?: Emulator): Promise<number> {
+  if (!(await hasBatches(flags.out))) return EXIT.usage;
   const stop = installStopHandlers({ graceMs: 0, notify: (m) => err(m) });
   try {
     const o = waitOptions(flags, AbortSignal.any([stop.soft, stop.hard]), emulator);
@@ -250,6 +257,12 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
   }
 }
 
+async function hasBatches(out: string): Promise<boolean> {
+  if ((await readBatchState(out)).batches.length > 0) return true;
+  err(`imagebatch: no batch jobs are recorded in ${out}; submit some with \`imagebatch batch submit <file> --out ${out}\`.`);
+  return false;
+}
+
 function printStatus(entries: BatchStatusEntry[], json: boolean): number {
   if (json) for (const e of entries) process.stdout.write(`${JSON.stringify({ type: 'batch_status', ...e })}\n`);
   else if (entries.length === 0) process.stdout.write('no batch jobs in this folder\n');
@@ -260,4 +273,31 @@ function printStatus(entries: BatchStatusEntry[], json: boolean): number {
 /** `generate --mode`: runs the chosen mode with the same options object. */
 export async function runForMode(mode: RunMode, jobs: AsyncIterable<Job>, options: RunBatchOptions): Promise<RunSummary> {
   return mode === 'batch' ? runBatch(jobs, options) : runToDisk(jobs, options);
+}
+
+/** The `generate` flags that pick and steer the mode. */
+export interface ModeFlags {
+  mode: RunMode | 'auto';
+  deadline?: number;
+  batchThreshold: number;
+  finishWithStream: boolean;
+  emulator: boolean;
+}
+
+/** Picks the mode for `generate` and says why when it is not plain streaming. */
+export function chooseRunMode(count: number, flags: ModeFlags, notify: (line: string) => void): RunMode {
+  const choice = chooseMode(count, { mode: flags.mode, batchThreshold: flags.batchThreshold, deadlineMs: flags.deadline });
+  // Streaming is the quiet default; only a switch to batch is worth a line.
+  if (choice.mode === 'batch') notify(`mode: batch (${choice.reason})`);
+  return choice.mode;
+}
+
+/** The batch-only part of generate's run options (ignored in streaming mode). */
+export function batchOptions(flags: ModeFlags, notify: (line: string) => void): Partial<RunBatchOptions> {
+  return {
+    deadlineMs: flags.deadline,
+    finishWithStream: flags.finishWithStream,
+    ...(flags.emulator ? { pollInitialMs: 200 } : {}),
+    onBatchEvent: (e) => notify(batchLine(e)),
+  };
 }

@@ -3,15 +3,18 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isInputError, isOptionError, isRunLevelError, openInput, runToDisk } from '../index.ts';
+import { formatIssue, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
 import { EXIT } from './exit.ts';
 import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
 import { dryRun } from './dry-run.ts';
 import { ProgressDisplay } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
+import { batchOptions, chooseRunMode, runForMode } from './batch.ts';
+import type { ModeFlags } from './batch.ts';
+import { deadlineFlag } from './batch-format.ts';
 
-export interface GenerateFlags {
+export interface GenerateFlags extends ModeFlags {
   out: string;
   model: string;
   concurrency: number;
@@ -77,6 +80,10 @@ export function addGenerateCommand(program: Command): void {
     .option('--ordered', 'save in input order instead of completion order', false)
     .addOption(new Option('--fsync <policy>', 'manifest durability').argParser(oneOf('always', 'batch')).default('batch'))
     .option('--no-gallery', 'do not write index.html')
+    .addOption(new Option('--mode <mode>', 'stream (now), batch (Batch API: half price, results within 24 h) or auto').choices(['stream', 'batch', 'auto']).default('auto'))
+    .option('--deadline <duration>', 'how long results may take (e.g. 24h); auto picks batch only with one', deadlineFlag)
+    .option('--batch-threshold <n>', 'auto: use batch from this many prompts on', int(), 500)
+    .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false)
     .action(async (file: string, flags: GenerateFlags) => {
       process.exitCode = await runGenerate(file, flags);
     });
@@ -127,7 +134,9 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
     }
     let summary: RunSummary;
     try {
-      summary = await runToDisk(input.jobs, {
+      const mode = chooseRunMode(input.count, flags, (m) => display.message(m));
+      summary = await runForMode(mode, input.jobs, {
+        ...batchOptions(flags, (m) => display.message(m)),
         out: flags.out,
         apiKey: emulator ? 'emulator-key' : undefined,
         baseUrl: emulator?.url ?? flags.baseUrl,
