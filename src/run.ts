@@ -101,6 +101,43 @@ export function toResult(s: Settled<Job>, model: string): Result {
   return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
 }
 
+/**
+ * Input order for `ordered: true`. The pool yields its results in order among themselves and cache hits arrive in
+ * order too; this interleaves the two by admission number, passing over jobs skipped as done. It holds at most a
+ * few results: a later pool result can only exist once every earlier job was admitted, i.e. was sent to the pool,
+ * found in the cache (then it is already in the side channel) or skipped.
+ */
+class InputOrder {
+  private next = 0;
+  private readonly held = new Map<number, Result>();
+  private readonly skipped = new Set<number>();
+
+  skip(seq: number): void {
+    this.skipped.add(seq);
+  }
+
+  *accept(seq: number, result: Result): Generator<Result> {
+    this.held.set(seq, result);
+    for (;;) {
+      if (this.skipped.delete(this.next)) {
+        this.next++;
+        continue;
+      }
+      const r = this.held.get(this.next);
+      if (!r) return;
+      this.held.delete(this.next++);
+      yield r;
+    }
+  }
+
+  /** The run is over: everything still held, in input order, gaps passed over. */
+  *flush(): Generator<Result> {
+    const rest = [...this.held.entries()].sort((a, b) => a[0] - b[0]);
+    this.held.clear();
+    for (const [, r] of rest) yield r;
+  }
+}
+
 /** The cache key of a job: the full request (model, prompt, generation and image config), reference hashes, variant. */
 export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string }): string {
   // Reference images enter through their hashes (already in the job), not their bytes.
@@ -126,6 +163,8 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   if (o.signal?.aborted) onAbort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const side = new Channel<Result>(16);
+  const order = o.ordered ? new InputOrder() : undefined;
+  const seqOf = new WeakMap<Job, number>();
   let spentUsd = 0;
   let inFlight = 0;
   let stoppedByBudget = false;
@@ -143,8 +182,11 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   // Resume and cache hits are answered here, before the scheduler, so they cost neither a request nor a rate token.
   async function* admitted(): AsyncGenerator<Job> {
     try {
+      let seq = 0;
       for await (const job of normalise(jobs, o.model)) {
+        seqOf.set(job, seq++);
         if (skip?.(job) === 'done') {
+          order?.skip(seqOf.get(job)!);
           o.onEvent({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: o.clock.now() });
           continue;
         }
@@ -213,10 +255,17 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       if (cache && result.status === 'succeeded' && result.from === 'api') {
         await cache.put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion });
       }
-      yield result;
+      if (order) yield* order.accept(seqOf.get(result.job)!, result);
+      else yield result;
     }
-    if (stoppedByBudget) throw new BudgetExceededError(spentUsd, o.maxCostUsd!);
+  } catch (err) {
+    // A run-level failure still hands over every result that arrived (held only for its place in line).
+    if (order) yield* order.flush();
+    throw err;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
+  // A stopped run leaves gaps (jobs never started, retries dropped): release what waits behind them.
+  if (order) yield* order.flush();
+  if (stoppedByBudget) throw new BudgetExceededError(spentUsd, o.maxCostUsd!);
 }

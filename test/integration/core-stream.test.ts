@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { generateImages } from '../../src/run.ts';
 import { REINFORCE_INSTRUCTION } from '../../src/gemini/request.ts';
 import { renderSize } from '../../src/emulator/index.ts';
+import { join } from 'node:path';
+import { ImageCache } from '../../src/storage/cache.ts';
 import type { Result } from '../../src/types.ts';
-import { collect, describeBody, eventually, pngSize, seeded, spyFetch, withEmulator } from '../helpers/emu.ts';
+import { collect, describeBody, eventually, pngSize, seeded, spyFetch, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'test-key-stream';
 const prompts = (n: number, tag = 'p') => Array.from({ length: n }, (_, i) => `${tag} ${i} a small red house`);
@@ -93,6 +95,50 @@ describe('generateImages against the emulator', () => {
         assert.notEqual(unordered[0]!.job.index, 0);
       },
     );
+  });
+
+  test('`ordered: true` keeps input order across cache hits and jobs skipped as done', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const cache = await ImageCache.open(join(dir, 'cache'));
+      await withEmulator({ timeScale: 0.01, latency: { distribution: 'uniform', meanMs: 1000, minMs: 500, maxMs: 1500 } }, async (emu) => {
+        const opts = { apiKey: KEY, baseUrl: emu.url, concurrency: 3 };
+        await collect(generateImages(['cached b lantern', 'cached d lantern'], { ...opts, cache }));
+        const jobs = ['a', 'cached b', 'c', 'cached d', 'skipped e', 'f', 'g'].map((p) => `${p} lantern`);
+        const got = await collect(generateImages(jobs, { ...opts, cache, ordered: true, skip: (j) => (j.prompt.startsWith('skipped') ? 'done' : undefined) }));
+        assert.deepEqual(
+          got.map((r) => `${r.job.index}:${r.status === 'succeeded' ? r.from : r.status}`),
+          ['0:api', '1:cache', '2:api', '3:cache', '5:api', '6:api'],
+        );
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('`ordered: true` still hands over every finished result when the run stops early', async () => {
+    // Job 0 hangs until its timeout; the stop comes as its retry is scheduled, so it never finishes.
+    await withEmulator({ faults: { scripted: [{ match: 'first', fault: 'hang', times: 1 }] } }, async (emu) => {
+      const stop = new AbortController();
+      const jobs = ['first lantern', 'second lantern', 'third lantern'];
+      const got = await collect(
+        generateImages(jobs, {
+          apiKey: KEY,
+          baseUrl: emu.url,
+          concurrency: 3,
+          timeoutMs: 300,
+          ordered: true,
+          stopSignal: stop.signal,
+          onEvent: (e) => e.type === 'retried' && stop.abort(),
+        }),
+      );
+      assert.deepEqual(
+        got.map((r) => r.job.index),
+        [1, 2],
+        'the two answered jobs are not lost behind the unfinished first one',
+      );
+      assert.equal(emu.requestsForPrompt('first lantern'), 1);
+    });
   });
 
   test('breaking out of `for await` cancels in-flight requests at once', async () => {
