@@ -34,6 +34,8 @@ export class RetryBudget {
   /** Every attempt that starts, first tries and retries alike. */
   recordAttempt(now: number): void {
     this.attempts.push(now);
+    // canRetry() prunes too, but a run without retries never calls it: without this the list grows per attempt.
+    if (this.attempts.length > 64 && this.attempts[0]! <= now - this.windowMs) this.prune(now);
   }
 
   /** A budgeted retry that starts (also call recordAttempt). */
