@@ -40,7 +40,10 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    throw err;
+    // A bad option value found past flag parsing (OptionError), an unusable --out (StorageError), ...: one line, not a
+    // stack trace, and the same exit code whether we run from bin/imagebatch.js or as src/cli/main.ts.
+    process.stderr.write(`imagebatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.usage;
   }
 }
 

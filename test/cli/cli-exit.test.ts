@@ -57,6 +57,18 @@ describe('imagebatch exit codes', () => {
     assert.equal(noCommand.code, 2);
   });
 
+  test('2: a value rejected past flag parsing, or an unusable --out, is one line, not a stack trace', async () => {
+    const ratio = await runCli(['generate', 'three.txt', '--emulator', '--aspect-ratio', '99:1'], { cwd: dir });
+    assert.equal(ratio.code, 2, ratio.stderr);
+    assert.match(ratio.stderr, /^imagebatch: option aspectRatio: .*"99:1"$/m);
+    assert.doesNotMatch(ratio.stderr, /\n\s+at /, 'no stack trace');
+    await writeFile(join(dir, 'a-file'), 'not a folder');
+    const out = await runCli(['generate', 'three.txt', '--emulator', '--out', 'a-file'], { cwd: dir });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /^imagebatch: cannot prepare the output folder/m);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+  });
+
   test('2: malformed input lists every bad line as file:line and sends nothing', async () => {
     const file = join(dir, 'bad.jsonl');
     await writeFile(file, ['{"prompt": "fine"}', '{"prompt": 42}', 'not json', '{"prompt": "ok"}', '{"prompt": "x", "imageSize": "9K"}'].join('\n') + '\n');
