@@ -83,9 +83,11 @@ export class PoolEngine<J> {
     this.pump = this.loop();
   }
 
-  /** The next result to yield, if one is ready. Nothing is yielded after a hard abort. */
+  /**
+   * The next result to yield, if one is ready. After a hard abort only results settled BEFORE it remain (attempts
+   * cut by the abort are never settled): they are answers already received and paid for, so they are still yielded.
+   */
   takeResult(): Settled<J> | undefined {
-    if (this.aborted) return undefined;
     const r = this.results.take();
     if (r) this.pumpWake.notify(); // buffer space may re-open admission
     return r;

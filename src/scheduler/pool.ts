@@ -76,7 +76,7 @@ export interface PoolOptions<J> {
   clock?: Clock;
   /** @default Math.random */
   random?: () => number;
-  /** Hard abort: aborts in-flight attempts, stops everything; the iterator then returns. @default undefined */
+  /** Hard abort: aborts in-flight attempts, stops everything; the iterator yields what had settled before, then returns. @default undefined */
   signal?: AbortSignal;
   /** Soft stop: no new attempt (retries included) starts; in-flight ones finish and are yielded if terminal. @default undefined */
   stopSignal?: AbortSignal;
