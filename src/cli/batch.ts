@@ -119,7 +119,7 @@ export function addBatchCommands(program: Command): void {
     .description('cancel the running batches of --out (their unanswered jobs are recorded at the next fetch)')
     .option('--name <batch>', 'only this batch (batches/<id>)')
     .action(async (flags: CommonFlags & { name?: string }) => {
-      process.exitCode = await guarded(flags, async () => (await hasBatches(flags.out)) ? printStatus(await cancelBatch(flags.out, { ...clientOf(flags), name: flags.name }), flags.json) : EXIT.usage);
+      process.exitCode = await guarded(flags, async () => (await hasBatches(flags.out)) ? printStatus(await cancelBatch(flags.out, { ...clientOf(flags), name: flags.name }), flags.json, 'no running batch to cancel') : EXIT.usage);
     });
   batch
     .command('list')
@@ -263,9 +263,9 @@ async function hasBatches(out: string): Promise<boolean> {
   return false;
 }
 
-function printStatus(entries: BatchStatusEntry[], json: boolean): number {
+function printStatus(entries: BatchStatusEntry[], json: boolean, none = 'no batch jobs in this folder'): number {
   if (json) for (const e of entries) process.stdout.write(`${JSON.stringify({ type: 'batch_status', ...e })}\n`);
-  else if (entries.length === 0) process.stdout.write('no batch jobs in this folder\n');
+  else if (entries.length === 0) process.stdout.write(`${none}\n`);
   else for (const e of entries) process.stdout.write(`${statusLine(e, formatMs)}\n`);
   return EXIT.ok;
 }

@@ -1,0 +1,101 @@
+// `imagebatch batch ...` as a user runs it: the real CLI (`node --import tsx src/cli/main.ts`) in a temp folder,
+// against an emulator in its own process (`imagebatch emulator`) or in this one; exit codes 0 / 1 / 2 / 3.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../helpers/cli.ts';
+import { imagesIn, manifestOf, tempDir } from '../helpers/emu.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const KEY = 'AIzaSyBATCHcliKEY-abcdefghijklmnopqrst';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[], cwd: string, env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cleanEnv(cwd, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { child, done, stdout: () => stdout };
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => start(args, dir, env).done;
+const jsonLines = (s: string) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+before(async () => {
+  ({ dir, cleanup } = await tempDir('ib-batch-cli-'));
+  await writeFile(join(dir, 'twelve.txt'), Array.from({ length: 12 }, (_, i) => `a paper boat number ${i + 1}`).join('\n'));
+});
+after(async () => cleanup());
+
+describe('batch submit → status → wait → fetch against `imagebatch emulator` in another process', () => {
+  let emulator: ReturnType<typeof start>;
+  let url: string;
+  before(async () => {
+    emulator = start(['emulator', '--time-scale', '0.001'], dir, {});
+    for (let i = 0; i < 400 && !emulator.stdout().includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+    url = emulator.stdout().split('\n')[0]!.trim();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+  after(async () => {
+    emulator.child.kill('SIGTERM');
+    await emulator.done;
+  });
+
+  test('the whole workflow, each step a separate process', async () => {
+    const submit = await run(['batch', 'submit', 'twelve.txt', '--out', 'out', '--base-url', url, '--inline-max', '0']);
+    assert.equal(submit.code, 0, submit.stderr);
+    assert.match(submit.stderr, /submitted batches\/[a-z0-9]+: 12 request\(s\), file input/);
+    assert.match(submit.stderr, /Next: imagebatch batch wait --out out/);
+    await access(join(dir, 'out', 'batch-state.json'));
+
+    // No --base-url from here on: the folder remembers where its batches live.
+    const status = await run(['batch', 'status', '--out', 'out', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const [entry] = jsonLines(status.stdout);
+    assert.equal(entry?.type, 'batch_status');
+    assert.equal(entry?.requests, 12);
+    assert.match(String(entry?.name), /^batches\//);
+
+    const wait = await run(['batch', 'wait', '--out', 'out', '--poll', '0.01']);
+    assert.equal(wait.code, 0, wait.stderr);
+    assert.match(wait.stderr, /SUCCEEDED: 12 result\(s\) saved/);
+    assert.match(wait.stderr, /done: 12\/12 succeeded/);
+    assert.equal((await imagesIn(join(dir, 'out'))).length, 12);
+    assert.ok((await manifestOf(join(dir, 'out'))).every((e) => e.from === 'batch'));
+
+    const fetched = await run(['batch', 'fetch', '--out', 'out', '--json']);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    const done = jsonLines(fetched.stdout).at(-1) as { type: string; summary: { succeeded: number } };
+    assert.equal(done.type, 'done');
+    assert.equal(done.summary.succeeded, 12);
+    assert.equal((await manifestOf(join(dir, 'out'))).length, 12, 'a second fetch writes nothing twice');
+
+    const text = await run(['batch', 'status', '--out', 'out']);
+    assert.match(text.stdout, /SUCCEEDED\s+12\/12 answered\s+file\s+age \S+\s+results saved/);
+    const list = await run(['batch', 'list', '--base-url', url, '--json']);
+    assert.equal(jsonLines(list.stdout).length, 1);
+    const cancel = await run(['batch', 'cancel', '--out', 'out']);
+    assert.equal(cancel.code, 0);
+    assert.match(cancel.stdout, /no running batch to cancel/);
+    for (const r of [submit, status, wait, fetched, text, list]) assert.ok(!(r.stdout + r.stderr).includes(KEY), 'the key leaked');
+  });
+});
