@@ -179,6 +179,14 @@ describe('runToDisk against the emulator', () => {
         const c = await runToDisk(prompts, base);
         assert.equal(c.skipped, 2);
         assert.equal(emu.requestsForPrompt('r1 a tulip'), 2);
+        // retryFailed re-runs only jobs whose last line is a failure; a job never attempted waits for a plain resume.
+        await runToDisk(['r4 a tulip'], { ...base, out: join(dir, 'other') });
+        emu.setFaults({ scripted: [{ match: 'r3', fault: 'http400', times: 1 }] });
+        await runToDisk(prompts, { ...base, fresh: true });
+        const retried = await runToDisk([...prompts, 'r5 never tried'], { ...base, retryFailed: true });
+        assert.equal(retried.skipped, 3, 'r1, r2 and the never-tried r5 are passed over');
+        assert.equal(emu.requestsForPrompt('r5 never tried'), 0);
+        assert.equal((await manifestOf(out)).filter((e) => e.prompt === 'r3 a tulip').at(-1)?.status, 'succeeded');
         const d = await runToDisk(prompts, { ...base, fresh: true });
         assert.equal(d.skipped, 0);
         assert.equal((await manifestOf(out)).length, 3, 'fresh starts a new manifest');

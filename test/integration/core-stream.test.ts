@@ -3,12 +3,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateImages } from '../../src/run.ts';
+import { runToDisk } from '../../src/run-disk.ts';
 import { REINFORCE_INSTRUCTION } from '../../src/gemini/request.ts';
 import { renderSize } from '../../src/emulator/index.ts';
 import { join } from 'node:path';
 import { ImageCache } from '../../src/storage/cache.ts';
 import type { Result } from '../../src/types.ts';
-import { collect, describeBody, eventually, pngSize, seeded, spyFetch, tempDir, withEmulator } from '../helpers/emu.ts';
+import { collect, describeBody, eventually, imagesIn, pngSize, seeded, spyFetch, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'test-key-stream';
 const prompts = (n: number, tag = 'p') => Array.from({ length: n }, (_, i) => `${tag} ${i} a small red house`);
@@ -229,6 +230,14 @@ describe('generateImages against the emulator', () => {
           }
           assert.ok(r.text.every((t) => !/Composing the scene/.test(t)), 'thought text is not returned either');
         }
+      }
+      // On disk: one file per job, no sketch beside it.
+      const { dir, cleanup } = await tempDir();
+      try {
+        await runToDisk(['a lighthouse at dusk', 'a bowl of ramen'], { apiKey: KEY, baseUrl: emu.url, model: 'gemini-3.1-flash-image-preview', out: dir, cacheDir: false });
+        assert.deepEqual(await imagesIn(dir), ['0000-a-lighthouse-at-dusk.png', '0001-a-bowl-of-ramen.png']);
+      } finally {
+        await cleanup();
       }
     });
   });
