@@ -165,6 +165,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const side = new Channel<Result>(16);
   const order = o.ordered ? new InputOrder() : undefined;
   const seqOf = new WeakMap<Job, number>();
+  const billed = new WeakMap<Job, number>();
   let spentUsd = 0;
   let inFlight = 0;
   let stoppedByBudget = false;
@@ -238,7 +239,9 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
         const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
         // Charged when the answer arrives, not when the caller reads the result: settled results may wait in the
         // pool's buffer while it starts more work, and every answer (a text-only one too) is billed.
-        spentUsd += outcomeCost(outcome, modelOf(job));
+        const cost = outcomeCost(outcome, modelOf(job));
+        spentUsd += cost;
+        if (cost > 0) billed.set(job, (billed.get(job) ?? 0) + cost);
         return outcome;
       } finally {
         inFlight--;
@@ -247,7 +250,13 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   });
 
   async function* fromPool(): AsyncGenerator<Result> {
-    for await (const s of pool) yield toResult(s, modelOf(s.job));
+    for await (const s of pool) {
+      const result = toResult(s, modelOf(s.job));
+      // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
+      const total = billed.get(s.job);
+      if (total !== undefined) result.costUsd = total;
+      yield result;
+    }
   }
 
   try {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { generateImages } from '../../src/run.ts';
 import type { FaultKind } from '../../src/emulator/index.ts';
 import { QUOTA_IDS } from '../../src/emulator/index.ts';
+import { costOfUsage } from '../../src/report/cost.ts';
 import type { RunEvent } from '../../src/types.ts';
 import { collect, seeded, spyFetch, withEmulator } from '../helpers/emu.ts';
 
@@ -99,6 +100,8 @@ describe('retries against the emulator', () => {
       const always = results.find((r) => r.job.prompt === 'a cat always');
       assert.ok(once?.status === 'succeeded');
       assert.equal(once.attempts, 2);
+      // The text-only answer was billed too: the job's cost is more than its image's.
+      assert.ok(once.costUsd! > costOfUsage('gemini-2.5-flash-image', once.usage, 'interactive', 1), `cost ${once.costUsd}`);
       assert.ok(always?.status === 'failed');
       assert.equal(always.reason, 'no_image');
       assert.equal(always.attempts, 3, 'first attempt + 2 no-image retries');
