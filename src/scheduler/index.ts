@@ -1,4 +1,26 @@
 // The scheduler: generic over the job type, pure (no fetch, no fs), time and randomness injected.
+//
+// DESIGN
+//   pool.ts       runPool(): the contract, option defaults; engine.ts: the dispatcher state machine
+//   admission.ts  may an attempt start now? in-flight limit, rate limits, server pause, retry budget
+//   limiter.ts    in-flight cap, FIFO, changeable at run time
+//   adaptive.ts   AIMD limit: start min(ceiling, 4), slow start (double per round trip) until the first
+//                 drop (429 / 503), then ×0.7 at most once per round trip and +1 per round trip while used
+//   rate.ts       GCRA per-minute limiter; burst 0 by default: a known quota is met exactly, never exceeded
+//   learn.ts      unknown quota: a per-minute 429's RetryInfo dates the window, its accepted requests are the
+//                 quota; pace at it, probe upwards after each clean window (first back to the best seen)
+//   budget.ts     backoff retries ≤ 20 % of attempts per minute (10 always allowed)
+//   retry.ts      the one retry policy (pure)
+//   results.ts    completion-order or input-order buffer; wakeup.ts: level-triggered wake + abortable sleep
+// Behaviour worth knowing:
+//   - A 429 with RetryInfo pauses every start until the announced time plus this retry's jitter; the job
+//     that was told goes first when it ends. Server-delay retries still count towards maxAttempts.
+//   - When the retry budget is spent the pool is "degraded": one attempt at a time, probes spaced
+//     exponentially (retry base delay up to its cap), no new job while a retry waits; the first healthy
+//     answer ends it and forgives the spent budget.
+//   - Held jobs (in flight + waiting to retry) ≤ maxHeld (2 × concurrency); settled results waiting for
+//     the consumer ≤ maxBuffered (2 × concurrency); so at most maxHeld + maxBuffered + 1 jobs are pulled
+//     ahead of the consumer.
 
 export { Limiter } from './limiter.ts';
 export type { Release } from './limiter.ts';

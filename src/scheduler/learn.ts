@@ -1,8 +1,9 @@
 // "Discovered" requests-per-minute for when the user does not know the quota.
 //
-// A per-minute 429 carries RetryInfo: the window resets at now + retryAfterMs, so it began one window
-// earlier. Every request of ours the server accepted in that window is a unit of quota, and we just
-// ran out: that count IS the quota (for us). Pacing at it spreads the work evenly instead of bursting
+// A 429 whose QuotaFailure names a per-minute quota carries RetryInfo: the window resets at
+// now + retryAfterMs, so it began one window earlier. Every request of ours the server accepted in that
+// window is a unit of quota, and we just ran out: that count IS the quota (for us). Windows that began
+// before our first request are not learned from (someone else may have used part of them). Pacing at it spreads the work evenly instead of bursting
 // until the next 429. The estimate is probed upwards after each window that passed without a 429
 // while it held us back: straight back to the highest rate learned so far if that is higher (a quota
 // that dropped and came back is found again after one window), else x1.25, x1.5, x2, ...
@@ -27,6 +28,7 @@ export class QuotaLearner {
   private starts: StartRecord[] = [];
   private estimate: number | undefined;
   private highest = 0;
+  private firstStartAt = Number.POSITIVE_INFINITY;
   private lastResetAt = Number.NEGATIVE_INFINITY;
   private cleanSince = Number.NEGATIVE_INFINITY;
   private probes = 0;
@@ -43,6 +45,7 @@ export class QuotaLearner {
   }
 
   recordStart(id: number, at: number): void {
+    if (this.firstStartAt === Number.POSITIVE_INFINITY) this.firstStartAt = at;
     this.starts.push({ id, at, rejected: false });
     const horizon = at - 2 * this.windowMs;
     if (this.starts.length > 64 && (this.starts[0]?.at ?? at) < horizon) this.starts = this.starts.filter((s) => s.at >= horizon);
@@ -69,8 +72,9 @@ export class QuotaLearner {
    * Returns the new estimate when one was learned (once per window), else undefined.
    */
   onQuota(now: number, startedAt: number, retryAfterMs: number | undefined, quotaId?: string): number | undefined {
+    // Only a quota that names a per-minute window can be dated from its RetryInfo.
     if (retryAfterMs === undefined || retryAfterMs > this.windowMs) return undefined;
-    if (quotaId !== undefined && !/PerMinute/i.test(quotaId)) return undefined;
+    if (quotaId === undefined || !/PerMinute/i.test(quotaId)) return undefined;
     // Quotas are checked on arrival, so the delay counts from about when the attempt started.
     const resetAt = startedAt + retryAfterMs;
     this.cleanSince = Math.max(this.cleanSince, now + retryAfterMs);
@@ -79,6 +83,9 @@ export class QuotaLearner {
     // Several in-flight attempts hit the same exhausted window: learn from the first one only.
     if (Math.abs(resetAt - this.lastResetAt) < this.windowMs / 2) return undefined;
     const from = resetAt - this.windowMs;
+    // A window that began before our first request was partly used by someone else (another client, a
+    // previous run): its count would be an underestimate. Learn from the next one. (Slack: clock skew.)
+    if (from < this.firstStartAt - this.windowMs * 0.02) return undefined;
     let accepted = 0;
     for (const s of this.starts) if (!s.rejected && s.at >= from && s.at < startedAt) accepted++;
     if (accepted < 1) return undefined;

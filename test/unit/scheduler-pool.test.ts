@@ -337,3 +337,39 @@ describe('runPool: laziness and backpressure', () => {
     assert.equal(res.length, 5);
   });
 });
+
+describe('runPool on the system clock', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  test('runs with real timers: retries after a RetryInfo pause, then ends', async () => {
+    let calls = 0;
+    const attempt = async (_job: number, ctx: AttemptContext): Promise<Outcome> => {
+      await new Promise((r) => setTimeout(r, 2));
+      if (++calls === 3) return fail('quota', { httpStatus: 429, retryAfterMs: 30 });
+      return ctx.signal.aborted ? fail('cancelled') : IMAGE;
+    };
+    const res = await collect(runPool(range(12), { attempt, concurrency: 3, random: seeded(1) }));
+    assert.equal(res.length, 12);
+    assert.ok(res.every((s) => s.decision === 'done'));
+    assert.equal(calls, 13);
+  });
+
+  test('breaking out leaves no timer behind', async () => {
+    const before = timers();
+    const attempt = (job: number, ctx: AttemptContext): Promise<Outcome> =>
+      new Promise((resolve) => {
+        const t = setTimeout(() => resolve(IMAGE), job === 0 ? 1 : 60_000);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve(fail('cancelled'));
+        });
+      });
+    // A slow retry is waiting too (the pool's own sleep must be cancelled).
+    const retrying = (job: number, ctx: AttemptContext) => (job === 1 && ctx.attempt === 1 ? Promise.resolve(fail('server')) : attempt(job, ctx));
+    for await (const s of runPool(range(10), { attempt: retrying, concurrency: 4, adaptive: false, retry: { baseDelayMs: 60_000 }, random: () => 0.9 })) {
+      assert.equal(s.job, 0);
+      break;
+    }
+    assert.equal(timers(), before);
+  });
+});

@@ -141,6 +141,17 @@ describe('QuotaLearner', () => {
     assert.equal(q.onQuota(100, 90, 30_000, 'GenerateContentInputTokensPerModelPerDay'), undefined);
     assert.equal(q.onQuota(100, 90, 120_000, id), undefined);
     assert.equal(q.onQuota(100, 90, undefined, id), undefined);
+    assert.equal(q.onQuota(100, 90, 30_000, undefined), undefined, 'no QuotaFailure: which window?');
+    assert.equal(q.perMinute, undefined);
+  });
+
+  test('does not learn from a window that began before its first request (a fresh run, a resume)', () => {
+    const q = new QuotaLearner();
+    // The run starts 40 s into the server's window; 3 requests later the window is exhausted.
+    for (let i = 0; i < 3; i++) q.recordStart(i, 40_000 + i * 1000);
+    q.recordStart(3, 43_000);
+    q.recordRejected(3);
+    assert.equal(q.onQuota(43_050, 43_000, 17_000, id), undefined);
     assert.equal(q.perMinute, undefined);
   });
 
