@@ -83,10 +83,20 @@ export class ManifestWriter {
   /** One `write` per line (O_APPEND), serialised, so concurrent appends never interleave. */
   append(entry: ManifestEntry): Promise<void> {
     if (this.closed) return Promise.reject(new StorageError(this.path, 'the manifest is closed'));
-    const line = `${JSON.stringify(entry)}\n`;
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     const p = this.chain.then(async () => {
       if (this.failure) throw this.failure;
-      await this.fh.write(line);
+      let written: number;
+      try {
+        ({ bytesWritten: written } = await this.fh.write(line));
+      } catch (e) {
+        written = -1;
+        this.failure = new StorageError(this.path, `cannot append to the manifest: ${(e as Error).message}`, { cause: e });
+      }
+      // A short write (disk full) leaves a torn line: appending after it would glue two lines together, so the
+      // writer stops here; the next open cuts the torn tail off.
+      if (written >= 0 && written < line.length) this.failure = new StorageError(this.path, `short write to the manifest (${written} of ${line.length} bytes): is the disk full?`);
+      if (this.failure) throw this.failure;
       this.unsynced++;
       if (this.policy === 'always' || this.unsynced >= BATCH_LINES) await this.syncNow();
       else this.schedule();
