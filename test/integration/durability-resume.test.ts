@@ -1,7 +1,7 @@
 // Resume from what is on disk, against the emulator: what a re-run skips, what it redoes, and what it pays for.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/index.ts';
@@ -139,6 +139,22 @@ describe('resume (runToDisk against the emulator)', { timeout: 30_000 }, () => {
     const lines: ManifestEntry[] = [];
     for await (const e of reader) lines.push(e);
     assert.equal(lines.length, N, 'the torn half is gone, not kept beside the new line');
+    assert.equal(reader.skipped, 0);
+    assert.equal(reader.tornTail, false);
+    await assertComplete(s.out, N);
+  });
+
+  test('a power-cut tail of NUL bytes (size grown, data never written) is cut off; nothing else is redone', async () => {
+    const s = await scene();
+    await s.run({}, s.prompts.slice(0, 4));
+    await appendFile(join(s.out, 'manifest.jsonl'), Buffer.alloc(4096));
+    const summary = await s.run();
+    assert.deepEqual(s.requests(), ones(N));
+    assert.equal(summary.skipped, 4);
+    const reader = readManifest(s.out);
+    let count = 0;
+    for await (const _ of reader) count++;
+    assert.equal(count, N);
     assert.equal(reader.skipped, 0);
     assert.equal(reader.tornTail, false);
     await assertComplete(s.out, N);
