@@ -107,6 +107,8 @@ export interface SubmitOptions extends BatchClientOptions {
   fresh?: boolean;
   /** How earlier images are checked before skipping their jobs. @default 'sha256' */
   verify?: 'size' | 'sha256';
+  /** Submit only the jobs whose last manifest line is a failure (as runToDisk's retryFailed). @default false */
+  retryFailed?: boolean;
   /** Where the request JSONL is spooled before upload. @default os.tmpdir() */
   tempDir?: string;
 }

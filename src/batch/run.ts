@@ -90,6 +90,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
       aspectRatio: options.aspectRatio,
       imageSize: options.imageSize,
       fresh: options.fresh,
+      retryFailed: options.retryFailed,
       verify: options.verify,
       inlineMaxRequests: options.inlineMaxRequests,
       inlineMaxBytes: options.inlineMaxBytes,

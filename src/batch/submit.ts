@@ -76,7 +76,8 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       signal?.throwIfAborted();
       const job = toJob(input, i++, defaultModel);
       result.total++;
-      if (index.get(job.key)?.status === 'succeeded') {
+      const prev = index.get(job.key)?.status;
+      if (prev === 'succeeded' || (options.retryFailed && prev !== 'failed')) {
         result.skippedDone++;
         options.onEvent?.({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: Date.now() });
         continue;

@@ -144,6 +144,8 @@ export class BatchStore {
     while (this.jobs.has(job.id));
     this.jobs.set(job.id, job);
     this.deps.counters.batchCreated(job.count);
+    // At a small timeScale a job can already be done when create answers: its output file must exist then too.
+    this.ensureOutputFile(job);
     sendJson(res, 200, this.operation(job, true));
   }
 

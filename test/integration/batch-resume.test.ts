@@ -128,6 +128,22 @@ describe('resume', () => {
     }
   });
 
+  test('retryFailed submits only the jobs whose last line failed', async () => {
+    const env = await setup({ batch: { lineErrorEvery: 5 } });
+    try {
+      const dir = env.dir('out');
+      const input = jobs(20);
+      await submitBatch(input, { ...env.client, out: dir });
+      assert.equal((await waitForBatch(dir, { ...env.client, pollInitialMs: 5 })).failed, 4);
+      const retry = await submitBatch(input, { ...env.client, out: dir, retryFailed: true });
+      assert.deepEqual([retry.submitted, retry.skippedDone], [4, 16]);
+      const summary = await waitForBatch(dir, { ...env.client, pollInitialMs: 5 });
+      assert.deepEqual([summary.succeeded, summary.failed], [20, 0]);
+    } finally {
+      await env.close();
+    }
+  });
+
   test('a create whose answer was lost is adopted by displayName, not created twice', async () => {
     const env = await setup();
     try {
