@@ -13,7 +13,7 @@ const CONCURRENCY = 4;
 const PROMPTS = 8;
 
 let root: string;
-/** Answers take 1.5 s: long enough to signal while 4 are in flight, short enough to wait for them. */
+/** Answers take 2 s: long enough to signal while 4 are in flight, short enough to wait for them. */
 let slow: Emulator;
 /** Answers never come within a test: only an abort ends them. */
 let stuck: Emulator;
@@ -22,7 +22,7 @@ let fast: Emulator;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'ib-stop-'));
-  slow = await startEmulator({ seed: 3, latency: { distribution: 'fixed', meanMs: 1500 } });
+  slow = await startEmulator({ seed: 3, latency: { distribution: 'fixed', meanMs: 2000 } });
   stuck = await startEmulator({ seed: 4, latency: { distribution: 'fixed', meanMs: 60_000 } });
   fast = await startEmulator({ seed: 5, latency: { distribution: 'fixed', meanMs: 20 } });
 });
@@ -41,9 +41,10 @@ async function setup(emu: Emulator, extra: string[] = []) {
   const args = (url: string) => ['generate', file, '--out', out, '--base-url', url, '--no-cache', '--concurrency', String(CONCURRENCY), ...extra];
   const requested = (e: Emulator) => prompts.filter((p) => e.requestsForPrompt(p) > 0);
   const run = spawnCli(args(emu.url));
-  // Signal only once the server holds a full set of requests, so "in flight" is known exactly.
+  // Signal only once the server holds a full set of requests: then the client can start no other one before the
+  // signal (the emulator, in this process, answers nothing while we check and send it).
   await Promise.race([
-    until(() => requested(emu).length === CONCURRENCY && emu.counters.inFlight >= CONCURRENCY, 20_000, 'requests in flight'),
+    until(() => emu.counters.inFlight >= CONCURRENCY, 30_000, 'requests in flight'),
     run.exited.then(() => assert.fail(`exited early: ${run.stderr}`)),
   ]);
   return { out, prompts, args, requested, run };
@@ -63,10 +64,11 @@ async function resumeCompletes(s: Awaited<ReturnType<typeof setup>>): Promise<nu
   return (fast.counters.byRoute.generateContent ?? 0) - before;
 }
 
-describe('graceful stop (CLI)', { timeout: 60_000 }, () => {
+describe('graceful stop (CLI)', { timeout: 120_000 }, () => {
   test('SIGINT once: no new request, those in flight finish and are saved, exit 130, says how to resume', async () => {
     const s = await setup(slow);
     const inFlight = s.requested(slow);
+    assert.ok(inFlight.length >= CONCURRENCY);
     s.run.child.kill('SIGINT');
     const ended = await s.run.exited;
     assert.equal(ended.code, 130, s.run.stderr);
@@ -79,7 +81,7 @@ describe('graceful stop (CLI)', { timeout: 60_000 }, () => {
     assert.ok(lines.every((e) => e.status === 'succeeded' && e.files.length === 1));
     assert.deepEqual((await checkFolder(s.out)).problems, []);
     // The resume pays only for the rest.
-    assert.equal(await resumeCompletes(s), PROMPTS - CONCURRENCY);
+    assert.equal(await resumeCompletes(s), PROMPTS - inFlight.length);
   });
 
   test('SIGTERM once: the same graceful stop, exit 143', async () => {
