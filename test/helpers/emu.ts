@@ -36,8 +36,12 @@ export interface SentRequest {
   headers: Record<string, string>;
   /** performance.now() when the request was handed to fetch. */
   sentAt: number;
+  /** Date.now() at the same moment: the time base of the system clock's RunEvent `at` and `untilMs`. */
+  sentWall: number;
   /** performance.now() when the response headers arrived (undefined: the exchange failed). */
   answeredAt?: number;
+  /** Date.now() at the same moment. */
+  answeredWall?: number;
   status?: number;
   /** The JSON body of a non-2xx answer (read from a clone, so the client still sees it). */
   errorBody?: unknown;
@@ -58,10 +62,11 @@ export function spyFetch(): { fetch: typeof fetch; sent: SentRequest[] } {
         body = init.body;
       }
     }
-    const rec: SentRequest = { url, body, headers, sentAt: performance.now() };
+    const rec: SentRequest = { url, body, headers, sentAt: performance.now(), sentWall: Date.now() };
     sent.push(rec);
     const res = await fetch(input, init);
     rec.answeredAt = performance.now();
+    rec.answeredWall = Date.now();
     rec.status = res.status;
     if (!res.ok) {
       try {

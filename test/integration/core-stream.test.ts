@@ -83,7 +83,7 @@ describe('generateImages against the emulator', () => {
       { timeScale: 0.01, latency: { distribution: 'uniform', meanMs: 1000, minMs: 0, maxMs: 2000 }, faults: { scripted: [{ match: 'first', fault: 'hang', times: 1 }] } },
       async (emu) => {
         const jobs = ['first of all', ...prompts(11)];
-        const opts = { apiKey: KEY, baseUrl: emu.url, concurrency: 4, timeoutMs: 800, random: () => 0 };
+        const opts = { apiKey: KEY, baseUrl: emu.url, concurrency: 4, timeoutMs: 1200, random: () => 0 };
         const ordered = await collect(generateImages(jobs, { ...opts, ordered: true }));
         assert.deepEqual(
           ordered.map((r) => r.job.index),
@@ -127,7 +127,7 @@ describe('generateImages against the emulator', () => {
           apiKey: KEY,
           baseUrl: emu.url,
           concurrency: 3,
-          timeoutMs: 300,
+          timeoutMs: 1000,
           ordered: true,
           stopSignal: stop.signal,
           onEvent: (e) => e.type === 'retried' && stop.abort(),
