@@ -1,11 +1,13 @@
 // Whole CLI runs: --dry-run (sends nothing), the demo (10 PNGs, the cat prompt recovered by the smart retry),
-// prompts on stdin, and `imagebatch report`.
+// prompts on stdin, `imagebatch report`, and `imagebatch emulator`.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, linesOf, runCli } from '../helpers/cli.ts';
-import { imagesIn, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
+import { generateImages } from '../../src/run.ts';
+import { AuthError } from '../../src/errors.ts';
+import { REPO, linesOf, runCli, spawnCli } from '../helpers/cli.ts';
+import { collect, eventually, imagesIn, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'AIzaSyRUNStestKEY-0123456789abcdefghij';
 
@@ -74,4 +76,20 @@ describe('imagebatch runs', () => {
     assert.ok(html.includes('one from stdin'));
   });
 
+
+  test('`imagebatch emulator` prints its URL on the first line, serves clients, and stops on SIGINT', async () => {
+    const p = spawnCli(['emulator', '--api-key', KEY, '--seed', '3'], { cwd: dir });
+    assert.ok(await eventually(() => p.output().stdout.includes('\n'), 10_000), 'a first line');
+    const url = linesOf(p.output().stdout)[0]!;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const results = await collect(generateImages(['a served kite'], { apiKey: KEY, baseUrl: url }));
+    assert.equal(results[0]?.status, 'succeeded');
+    const wrong = await collect(generateImages(['x'], { apiKey: 'not-the-key', baseUrl: url })).catch((e: unknown) => e);
+    assert.ok(wrong instanceof AuthError, 'only --api-key is accepted');
+    p.child.kill('SIGINT');
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(KEY) && !r.stderr.includes(KEY));
+  });
 });
+
