@@ -5,7 +5,7 @@
 import type { Outcome } from '../types.ts';
 import { Admission } from './admission.ts';
 import type { Release } from './limiter.ts';
-import { decide, resolveRetryOptions } from './retry.ts';
+import { decide } from './retry.ts';
 import type { Decision, RetryPolicyOptions } from './retry.ts';
 import { ResultBuffer } from './results.ts';
 import { Wakeup } from './wakeup.ts';
@@ -67,7 +67,7 @@ export class PoolEngine<J> {
     jobs: Iterable<J> | AsyncIterable<J>,
     private readonly o: ResolvedPoolOptions<J>,
   ) {
-    this.retry = resolveRetryOptions(o.retry);
+    this.retry = o.retry;
     this.results = new ResultBuffer<J>(o.ordered);
     this.admission = new Admission({ ...o, probeBaseMs: this.retry.baseDelayMs, probeMaxMs: this.retry.maxDelayMs }, (e) => this.emit(e));
     this.source = Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : jobs[Symbol.iterator]();
@@ -133,6 +133,8 @@ export class PoolEngine<J> {
       return undefined;
     }
     for (;;) {
+      // User callbacks run inside this loop ('started' events, canStart) and may stop or abort the pool.
+      if (this.stopping || this.finished) return undefined;
       const head = this.waiting[0];
       const item = head && head.dueAt <= now ? head : undefined;
       const entry = item ? item.entry : this.staged && this.admitting() ? this.staged : undefined;

@@ -7,8 +7,11 @@ import { systemClock } from '../internal/clock.ts';
 import type { Outcome } from '../types.ts';
 import { OptionError } from '../errors.ts';
 import type { AdaptiveOptions } from './adaptive.ts';
+import { resolveAdaptiveOptions } from './adaptive.ts';
 import type { RetryBudgetOptions } from './budget.ts';
+import { RetryBudget } from './budget.ts';
 import type { RetryPolicyOptions } from './retry.ts';
+import { resolveRetryOptions } from './retry.ts';
 import { PoolEngine } from './engine.ts';
 
 export interface AttemptContext {
@@ -96,7 +99,7 @@ export interface ResolvedPoolOptions<J> {
   rateBurst: number;
   imagesPerJob: (job: J) => number;
   learnRate: boolean;
-  retry: Partial<RetryPolicyOptions>;
+  retry: RetryPolicyOptions;
   retryBudget: RetryBudgetOptions;
   ordered: boolean;
   maxBuffered: number;
@@ -125,6 +128,9 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
   const rateBurst = o.rateBurst ?? 0;
   if (!(rateBurst >= 0) || !Number.isFinite(rateBurst)) throw new OptionError('rateBurst', rateBurst, 'a number ≥ 0');
   const adaptive = o.adaptive === false ? false : o.adaptive === true || o.adaptive === undefined ? {} : o.adaptive;
+  // Validated now so that every bad option is reported at the call (the objects are rebuilt by the engine).
+  if (adaptive) resolveAdaptiveOptions({ ...adaptive, max: Math.min(adaptive.max ?? concurrency, concurrency) }, concurrency);
+  new RetryBudget(o.retryBudget);
   return {
     attempt: o.attempt,
     concurrency,
@@ -134,7 +140,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
     rateBurst,
     imagesPerJob: o.imagesPerJob ?? (() => 1),
     learnRate: o.learnRate ?? true,
-    retry: o.retry ?? {},
+    retry: resolveRetryOptions(o.retry),
     retryBudget: o.retryBudget ?? {},
     ordered: o.ordered ?? false,
     maxBuffered,
@@ -154,12 +160,18 @@ function positiveInt(name: string, v: number): void {
 
 /**
  * Runs `jobs` through `options.attempt` and yields each job's terminal result exactly once.
- * Single-use. Jobs are pulled lazily. A run-level failure (bad key, daily quota) is thrown after the
+ * Single-use; nothing starts before the first next(); bad options throw an OptionError at the call.
+ * Jobs are pulled lazily. A run-level failure (bad key, daily quota) is thrown after the
  * in-flight attempts settled and their terminal results were yielded. Breaking out of `for await`
  * aborts in-flight attempts and resolves once they have returned.
  */
-export async function* runPool<J>(jobs: Iterable<J> | AsyncIterable<J>, options: PoolOptions<J>): AsyncGenerator<Settled<J>, void, undefined> {
-  const engine = new PoolEngine<J>(jobs, resolvePoolOptions(options));
+export function runPool<J>(jobs: Iterable<J> | AsyncIterable<J>, options: PoolOptions<J>): AsyncGenerator<Settled<J>, void, undefined> {
+  // Options are checked here, at the call, not at the first next().
+  return drain(jobs, resolvePoolOptions(options));
+}
+
+async function* drain<J>(jobs: Iterable<J> | AsyncIterable<J>, options: ResolvedPoolOptions<J>): AsyncGenerator<Settled<J>, void, undefined> {
+  const engine = new PoolEngine<J>(jobs, options);
   try {
     engine.start();
     for (;;) {

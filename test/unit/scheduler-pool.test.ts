@@ -313,9 +313,26 @@ describe('runPool: laziness and backpressure', () => {
     assert.equal(clock.pending, 0);
   });
 
-  test('bad options throw an OptionError naming the option', async () => {
-    const it = runPool([1], { attempt: async () => IMAGE, concurrency: 0 });
-    await assert.rejects(it.next(), (e: unknown) => e instanceof OptionError && e.option === 'concurrency');
+  test('bad options throw an OptionError naming the option, at the call', () => {
+    assert.throws(
+      () => runPool([1], { attempt: async () => IMAGE, concurrency: 0 }),
+      (e: unknown) => e instanceof OptionError && e.option === 'concurrency',
+    );
+    assert.throws(() => runPool([1], { attempt: async () => IMAGE, requestsPerMinute: -5 }), OptionError);
+    assert.throws(() => runPool([1], { attempt: async () => IMAGE, retry: { maxAttempts: 0 } }), OptionError);
+  });
+
+  test('a stop requested from inside an event callback takes effect before the next start', async () => {
+    const clock = new FakeClock();
+    const { attempt, log } = scripted(clock, () => ({}));
+    const stop = new AbortController();
+    const onEvent = (e: PoolEvent<number>) => e.type === 'started' && e.job === 1 && stop.abort();
+    const res = await drive(clock, collect(runPool(range(10), base(clock, attempt, { concurrency: 8, adaptive: false, stopSignal: stop.signal, onEvent }))));
+    assert.deepEqual(
+      log.starts.map((s) => s.job),
+      [0, 1],
+    );
+    assert.deepEqual(jobsOf(res).sort(), [0, 1]);
   });
 
   test('a throwing onEvent does not break the run', async () => {
