@@ -2,7 +2,7 @@
 // summary.json and the HTML gallery. State is derived from what is on disk, never from memory.
 import { isRunLevelError } from './errors.ts';
 import type { JobsSource } from './options.ts';
-import { generateImages, toJob } from './run.ts';
+import { generateImages, toJob, withReferenceHashes } from './run.ts';
 import type { GenerateImagesOptions } from './run.ts';
 import { writeGallery } from './report/gallery.ts';
 import { summarize } from './report/summary.ts';
@@ -83,7 +83,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       let i = 0;
       for await (const input of jobs) {
         total++;
-        yield toJob(input, i++, model ?? 'gemini-2.5-flash-image');
+        yield toJob(await withReferenceHashes(input), i++, model ?? 'gemini-2.5-flash-image');
       }
     }
     const onEvent = options.onEvent;

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { GeminiClient } from './gemini/client.ts';
 import { buildRequest } from './gemini/request.ts';
 import { jobKey } from './input/index.ts';
+import { mimeTypeForPath } from './input/refs.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
 import { sha256Hex } from './internal/hash.ts';
 import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
@@ -30,16 +31,38 @@ export function toJob(input: JobInput, index: number, model: string): Job {
   return job;
 }
 
+const isUrl = (p: string) => /^https?:\/\//i.test(p);
+
+/**
+ * Library callers may name reference files without their hash, but the job key and the cache key need it: editing
+ * the file must change both (the input reader fills it for prompt files). An unreadable file is left as it is; its
+ * attempt then fails with a message naming it.
+ */
+export async function withReferenceHashes(input: JobInput): Promise<JobInput> {
+  if (typeof input === 'string' || !input.images?.some((r) => r.sha256 === undefined && !isUrl(r.path))) return input;
+  const images = await Promise.all(
+    input.images.map(async (ref) => {
+      if (ref.sha256 !== undefined || isUrl(ref.path)) return ref;
+      try {
+        return { ...ref, sha256: sha256Hex(await readFile(ref.path)), mimeType: ref.mimeType ?? mimeTypeForPath(ref.path) };
+      } catch {
+        return ref;
+      }
+    }),
+  );
+  return { ...input, images };
+}
+
 async function* normalise(jobs: JobsSource, model: string): AsyncGenerator<Job> {
   let i = 0;
-  for await (const input of jobs) yield toJob(input, i++, model);
+  for await (const input of jobs) yield toJob(await withReferenceHashes(input), i++, model);
 }
 
 async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
   const out: ImageData[] = [];
   for (const ref of job.images ?? []) {
     const mimeType = ref.mimeType ?? 'image/png';
-    if (/^https?:\/\//i.test(ref.path)) {
+    if (isUrl(ref.path)) {
       const res = await fetchImpl(ref.path, { signal });
       if (!res.ok) throw new Error(`reference image ${ref.path}: HTTP ${res.status}`);
       out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });

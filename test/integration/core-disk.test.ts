@@ -13,7 +13,7 @@ import { InputError } from '../../src/errors.ts';
 import { readManifest } from '../../src/storage/manifest.ts';
 import { sha256Hex } from '../../src/internal/hash.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
-import { filesUnder, imagesIn, isCompletePng, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
+import { filesUnder, imagesIn, isCompletePng, manifestOf, spyFetch, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'test-key-disk';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -191,6 +191,30 @@ describe('runToDisk against the emulator', () => {
         assert.equal(d.skipped, 0);
         assert.equal((await manifestOf(out)).length, 3, 'fresh starts a new manifest');
         assert.ok((await stat(join(out, r1.files[0]!.path))).size > 100);
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('a reference image named by path only: sent with its type, and editing the file re-runs the job', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const ref = join(dir, 'photo.jpg');
+      await writeFile(ref, Buffer.from('first version of the photo'));
+      const jobs = () => [{ prompt: 'make it a watercolour', images: [{ path: ref }] }];
+      const spy = spyFetch();
+      await withEmulator({}, async (emu) => {
+        const base = { apiKey: KEY, baseUrl: emu.url, out: join(dir, 'out'), cacheDir: join(dir, 'cache'), fetch: spy.fetch };
+        assert.equal((await runToDisk(jobs(), base)).succeeded, 1);
+        const part = (spy.sent[0]?.body as { contents: { parts: { inlineData?: { mimeType: string } }[] }[] }).contents[0]!.parts[1];
+        assert.equal(part?.inlineData?.mimeType, 'image/jpeg');
+        assert.equal((await runToDisk(jobs(), base)).skipped, 1, 'unchanged: resumed');
+        await writeFile(ref, Buffer.from('second, edited version'));
+        const edited = await runToDisk(jobs(), base);
+        assert.equal(edited.skipped, 0, 'edited: a new job');
+        assert.equal(edited.cached, 0, 'edited: not served from the cache');
+        assert.equal(emu.counters.byRoute.generateContent, 2);
       });
     } finally {
       await cleanup();
