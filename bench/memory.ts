@@ -1,0 +1,130 @@
+// Issue 4 benchmark, "Bounded memory": runToDisk() in a child process (so its RSS is the run's own) against an
+// emulator in this process serving 3 MB images at zero latency; plus a large prompt file streamed through
+// validateInput() + readJobs().
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator } from '../src/emulator/index.ts';
+import type { InputChildReport } from './input-child.ts';
+import { fmt, markdownTable, mb } from './lib/stats.ts';
+import type { MemoryChildReport } from './memory-child.ts';
+
+export interface MemoryBenchOptions {
+  /** Jobs per run. @default 10_000 */
+  jobs?: number;
+  /** Where the heap is measured after full GCs; the ratio is last ÷ first. @default [1000, jobs] */
+  checkpoints?: number[];
+  /** @default [4, 16] */
+  concurrencies?: number[];
+  /** Lines of the streamed prompt file. @default 100_000 */
+  inputLines?: number;
+  /** @default 3_000_000 */
+  imageBytes?: number;
+  /** @default console.error */
+  log?: (line: string) => void;
+}
+
+export interface MemoryRow {
+  report: MemoryChildReport;
+  limitBytes: number;
+  heapRatio: number;
+}
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+function runChild<T>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${args[0]} exited with ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line) as T);
+    });
+  });
+}
+
+/** The limit of the issue: 150 MB + 12 MB per request in flight. */
+export const rssLimit = (concurrency: number): number => (150 + 12 * concurrency) * 1024 * 1024;
+
+export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs: MemoryRow[]; input: InputChildReport }> {
+  const jobs = o.jobs ?? 10_000;
+  const checkpoints = o.checkpoints ?? [1000, jobs];
+  const log = o.log ?? ((l: string) => console.error(l));
+  const fsStat = await statfs(tmpdir());
+  log(`  free space in ${tmpdir()}: ${fmt((fsStat.bavail * fsStat.bsize) / 1024 ** 3, 1)} GB (images are deleted as they are saved)`);
+  const emu = await startEmulator({ imageBytes: o.imageBytes ?? 3_000_000, seed: 1 });
+  const runs: MemoryRow[] = [];
+  try {
+    for (const c of o.concurrencies ?? [4, 16]) {
+      const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-mem-'));
+      try {
+        const report = await runChild<MemoryChildReport>([
+          here('./memory-child.ts'),
+          '--url', emu.url,
+          '--out', join(dir, 'out'),
+          '--jobs', String(jobs),
+          '--concurrency', String(c),
+          '--checkpoints', checkpoints.join(','),
+        ]);
+        const first = report.checkpoints[0]?.heapUsed ?? Number.NaN;
+        const last = report.checkpoints.at(-1)?.heapUsed ?? Number.NaN;
+        runs.push({ report, limitBytes: rssLimit(c), heapRatio: last / first });
+        log(`  C=${c}: ${report.succeeded}/${jobs} ok in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await emu.close();
+  }
+  const input = await inputBench(o.inputLines ?? 100_000);
+  log(`  input: ${input.jobs} jobs from ${o.inputLines ?? 100_000} lines in ${fmt(input.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(input.peakRss), 0)} MB`);
+  return { runs, input };
+}
+
+async function inputBench(lines: number): Promise<InputChildReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-input-'));
+  try {
+    const file = join(dir, 'prompts.txt');
+    const ws = createWriteStream(file);
+    for (let i = 0; i < lines; i++) {
+      const line = `a watercolor painting of lighthouse number ${i} on a rocky coast at dusk, soft light, detailed\n`;
+      if (!ws.write(line)) await new Promise<void>((r) => ws.once('drain', () => r()));
+    }
+    await new Promise<void>((resolve, reject) => ws.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    return await runChild<InputChildReport>([here('./input-child.ts'), file]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function memoryTable(runs: readonly MemoryRow[]): string {
+  return markdownTable(
+    ['concurrency C', 'jobs', 'succeeded', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'heap after GC (MB)', 'heap ratio last ÷ first'],
+    runs.map(({ report: r, limitBytes, heapRatio }) => [
+      String(r.concurrency),
+      String(r.jobs),
+      String(r.succeeded),
+      fmt(r.wallMs / 1000, 1),
+      fmt(mb(r.baselineRss), 0),
+      `${fmt(mb(r.peakRss), 0)} ${r.peakRss <= limitBytes ? '✅' : '❌'}`,
+      fmt(mb(limitBytes), 0),
+      fmt(mb(r.peakHeapUsed), 0),
+      r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(c.heapUsed), 1)}`).join(' → '),
+      `${fmt(heapRatio, 3)} ${Math.abs(heapRatio - 1) <= 0.1 ? '✅' : '❌'}`,
+    ]),
+  );
+}
+
+export function inputTable(r: InputChildReport, lines: number): string {
+  return markdownTable(
+    ['input lines', 'jobs', 'issues', 'wall (s)', 'RSS before (MB)', 'peak RSS (MB)', 'peak heapUsed (MB)'],
+    [[String(lines), String(r.jobs), String(r.issues), fmt(r.wallMs / 1000, 1), fmt(mb(r.baselineRss), 0), fmt(mb(r.peakRss), 0), fmt(mb(r.peakHeapUsed), 0)]],
+  );
+}

@@ -1,0 +1,196 @@
+// Issue 3 benchmark, "Ride the quota": the seed's pattern against generateImages() with a known and with a
+// discovered quota, side by side on the same emulator profiles. Everything is measured in emulated time.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { generateImages } from '../src/run.ts';
+import { startRemoteEmulator } from './lib/remote-emulator.ts';
+import { emulatedRetryInfo, scaledClock } from './lib/scaled.ts';
+import { fmt, markdownTable, median, seededRandom } from './lib/stats.ts';
+import { emulatorOptions, makespanBound, quotaProfiles } from './quota-profiles.ts';
+import type { QuotaProfile } from './quota-profiles.ts';
+import { runSeedPattern } from './seed-pattern.ts';
+
+export type Runner = 'seed-pattern' | 'imagebatch known' | 'imagebatch discovered';
+export const RUNNERS: readonly Runner[] = ['seed-pattern', 'imagebatch known', 'imagebatch discovered'];
+
+/** The seed's semaphore, and our ceiling: high enough that the quota, not the ceiling, binds (300 RPM × 20 s = 100). */
+const CONCURRENCY: Record<Runner, number> = { 'seed-pattern': 5, 'imagebatch known': 128, 'imagebatch discovered': 128 };
+const API_KEY = 'bench-key';
+
+export interface QuotaBenchOptions {
+  /** Jobs per run. @default 1000 */
+  n?: number;
+  /** Runs per (profile, runner); medians are reported. @default 3 */
+  reps?: number;
+  /** Real seconds a run should take: each run's timeScale is chosen from its bound. @default 8 */
+  targetRealS?: number;
+  /** Only profiles whose name contains this. @default all */
+  profileFilter?: string;
+  /** One line per finished run. @default console.error */
+  log?: (line: string) => void;
+}
+
+export interface RunMetrics {
+  profile: string;
+  runner: Runner;
+  timeScale: number;
+  makespanS: number;
+  boundS: number;
+  succeeded: number;
+  requests: number;
+  quota429: number;
+  insidePause: number;
+  maxInFlight: number;
+  realS: number;
+  lagP99Ms: number;
+}
+
+async function runImagebatch(p: QuotaProfile, runner: Runner, url: string, scale: number, seed: number, signal: AbortSignal): Promise<number> {
+  const known = runner === 'imagebatch known' ? p.quota[0]!.requestsPerMinute : undefined;
+  const prompts = Array.from({ length: p.n }, (_, i) => `bench prompt ${i}`);
+  let ok = 0;
+  // The client runs on emulated time (see lib/scaled.ts): the quota is passed as it is, per emulated minute,
+  // which is quota / timeScale per real minute.
+  for await (const r of generateImages(prompts, {
+    apiKey: API_KEY,
+    baseUrl: url,
+    concurrency: CONCURRENCY[runner],
+    requestsPerMinute: known,
+    imagesPerMinute: known,
+    clock: scaledClock(scale),
+    fetch: emulatedRetryInfo(scale),
+    random: seededRandom(seed),
+    signal,
+  })) {
+    if (r.status === 'succeeded') ok++;
+  }
+  return ok;
+}
+
+async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS: number): Promise<RunMetrics> {
+  const boundS = makespanBound(p, CONCURRENCY[runner]);
+  const scale = Number(((targetRealS * 1000) / (boundS * 1000)).toPrecision(2));
+  const seed = 1 + rep;
+  const schedule = p.quota.slice(1).map((q) => ({
+    atRealMs: q.atS * 1000 * scale,
+    quota: { requestsPerMinute: q.requestsPerMinute, imagesPerMinute: q.requestsPerMinute },
+  }));
+  const emu = await startRemoteEmulator(emulatorOptions(p, scale, seed), schedule);
+  // A run that stalls is cut off (and shows up as missing successes) rather than hanging the whole bench.
+  const guard = new AbortController();
+  const stall = setTimeout(() => guard.abort(new Error('bench run took 8× its target')), targetRealS * 8000);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  const start = performance.now();
+  let succeeded = 0;
+  try {
+    if (runner === 'seed-pattern') {
+      const prompts = Array.from({ length: p.n }, (_, i) => `bench prompt ${i}`);
+      succeeded = (await runSeedPattern(prompts, { baseUrl: emu.url, apiKey: API_KEY, timeScale: scale, signal: guard.signal })).succeeded;
+    } else {
+      succeeded = await runImagebatch(p, runner, emu.url, scale, seed, guard.signal);
+    }
+  } catch (e) {
+    if (!guard.signal.aborted) throw e;
+  }
+  const end = performance.now();
+  lag.disable();
+  clearTimeout(stall);
+  const c = await emu.counters();
+  await emu.close();
+  return {
+    profile: p.name,
+    runner,
+    timeScale: scale,
+    makespanS: (end - start) / scale / 1000,
+    boundS,
+    succeeded,
+    requests: c.byRoute.generateContent ?? 0,
+    quota429: c.byStatus['429'] ?? 0,
+    insidePause: c.startsInsidePause,
+    maxInFlight: c.maxInFlight,
+    realS: (end - start) / 1000,
+    lagP99Ms: lag.percentile(99) / 1e6,
+  };
+}
+
+export interface QuotaRow {
+  profile: string;
+  runner: Runner;
+  n: number;
+  runs: RunMetrics[];
+  /** Medians over runs. */
+  makespanS: number;
+  ratio: number;
+  per1000: number;
+  attemptsPerItem: number;
+  insidePause: number;
+  succeeded: number;
+  speedup?: number;
+}
+
+function summarise(runs: RunMetrics[], n: number): QuotaRow {
+  const first = runs[0]!;
+  return {
+    profile: first.profile,
+    runner: first.runner,
+    n,
+    runs,
+    makespanS: median(runs.map((r) => r.makespanS)),
+    ratio: median(runs.map((r) => r.makespanS / r.boundS)),
+    per1000: median(runs.map((r) => (1000 * r.quota429) / Math.max(1, r.requests))),
+    attemptsPerItem: median(runs.map((r) => r.requests / n)),
+    insidePause: median(runs.map((r) => r.insidePause)),
+    succeeded: median(runs.map((r) => r.succeeded)),
+  };
+}
+
+/** Runs every (profile, runner) `reps` times, interleaved so drift in machine load hits every runner alike. */
+export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<QuotaRow[]> {
+  const n = o.n ?? 1000;
+  const reps = o.reps ?? 3;
+  const target = o.targetRealS ?? 8;
+  const log = o.log ?? ((l: string) => console.error(l));
+  const rows: QuotaRow[] = [];
+  for (const p of quotaProfiles(n).filter((x) => !o.profileFilter || x.name === o.profileFilter)) {
+    const byRunner = new Map<Runner, RunMetrics[]>(RUNNERS.map((r) => [r, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      for (const runner of RUNNERS) {
+        const m = await runOnce(p, runner, rep, target);
+        byRunner.get(runner)!.push(m);
+        log(
+          `  ${p.name} | ${runner} #${rep + 1}: ${fmt(m.makespanS, 0)} s emulated (bound ${fmt(m.boundS, 0)}), ${m.succeeded}/${n} ok, ` +
+            `${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses, max in flight ${m.maxInFlight}, ` +
+            `${fmt(m.realS, 1)} s real at scale ${m.timeScale}, loop lag p99 ${fmt(m.lagP99Ms, 1)} ms`,
+        );
+      }
+    }
+    const seed = summarise(byRunner.get('seed-pattern')!, n);
+    rows.push(seed);
+    for (const runner of RUNNERS.slice(1)) {
+      const row = summarise(byRunner.get(runner)!, n);
+      row.speedup = seed.makespanS / row.makespanS;
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+export function quotaTable(rows: readonly QuotaRow[]): string {
+  return markdownTable(
+    ['profile', 'runner', 'time scale', 'makespan (emulated s)', 'bound (s)', 'makespan ÷ bound', '429s / 1000 req', 'attempts / item', 'starts inside pauses', 'succeeded', 'speed-up vs seed'],
+    rows.map((r) => [
+      r.profile,
+      r.runner,
+      String(r.runs[0]?.timeScale ?? ''),
+      fmt(r.makespanS, 0),
+      fmt(r.runs[0]?.boundS ?? Number.NaN, 0),
+      fmt(r.ratio, 3),
+      fmt(r.per1000, 1),
+      fmt(r.attemptsPerItem, 3),
+      fmt(r.insidePause, 0),
+      `${fmt(r.succeeded, 0)} / ${r.n}`,
+      r.speedup === undefined ? '—' : `${fmt(r.speedup, 1)}×`,
+    ]),
+  );
+}
+
