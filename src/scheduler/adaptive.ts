@@ -1,6 +1,9 @@
 // An AIMD concurrency limit (TCP congestion control applied to requests, as in Netflix concurrency-limits).
 // Drops (429, 503 overload) cut the limit multiplicatively; healthy samples taken while the limit is
 // actually used raise it: +1 per sample during slow start (doubling per round trip), then +1 per round trip.
+// Plain AIMD treats every drop as congestion, so random 503s (which hit a share of requests whatever our
+// load) would hold it near 1/sqrt(p): drops only count while they are more than `dropTolerance` of recent
+// answers. Real overload fails every request above the capacity and passes that share at once.
 
 import { OptionError } from '../errors.ts';
 
@@ -17,6 +20,8 @@ export interface AdaptiveOptions {
   increase?: number;
   /** Double per round trip until the first drop. @default true */
   slowStart?: boolean;
+  /** Share of recent answers that may be drops without cutting the limit (0: every drop cuts). @default 0.05 */
+  dropTolerance?: number;
 }
 
 export interface ResolvedAdaptiveOptions {
@@ -26,6 +31,7 @@ export interface ResolvedAdaptiveOptions {
   backoffRatio: number;
   increase: number;
   slowStart: boolean;
+  dropTolerance: number;
 }
 
 /** One finished attempt, as the limit sees it. */
@@ -53,7 +59,9 @@ export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): Res
   if (!(backoffRatio > 0 && backoffRatio < 1)) throw new OptionError('adaptive.backoffRatio', backoffRatio, 'a number in (0, 1)');
   const increase = o.increase ?? 1;
   if (!(increase > 0) || !Number.isFinite(increase)) throw new OptionError('adaptive.increase', increase, 'a positive number');
-  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true };
+  const dropTolerance = o.dropTolerance ?? 0.05;
+  if (!(dropTolerance >= 0 && dropTolerance < 1)) throw new OptionError('adaptive.dropTolerance', dropTolerance, 'a number in [0, 1)');
+  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true, dropTolerance };
 }
 
 export class AdaptiveLimit {
@@ -64,6 +72,8 @@ export class AdaptiveLimit {
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   /** Healthy samples since the last additive step. */
   private healthy = 0;
+  /** Moving share of drops over about the last max(10, 2 × limit) answers. */
+  private dropRate = 0;
 
   constructor(options: AdaptiveOptions & { max: number }) {
     this.o = resolveAdaptiveOptions(options, options.max);
@@ -88,7 +98,10 @@ export class AdaptiveLimit {
   /** Feeds one sample; returns true when the integer limit changed. */
   onSample(s: LimitSample): boolean {
     const before = this.limit;
-    if (s.dropped) {
+    this.dropRate += ((s.dropped ? 1 : 0) - this.dropRate) / Math.max(10, 2 * before);
+    if (s.dropped && this.dropRate <= this.o.dropTolerance) {
+      // An isolated drop: noise, not congestion. Neither cut nor grow on it.
+    } else if (s.dropped) {
       // A burst of 429s from one window is one congestion event: only attempts started after the
       // last cut may cut again, so the limit drops at most once per round trip.
       const startedAt = s.at - s.latencyMs;

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdaptiveLimit, resolveAdaptiveOptions } from '../../src/scheduler/index.ts';
 import { OptionError } from '../../src/errors.ts';
+import { seeded } from '../helpers/sim.ts';
 
 const RTT = 1000;
 
@@ -47,20 +48,41 @@ describe('AdaptiveLimit (AIMD)', () => {
     assert.equal(a.limit, 12);
   });
 
-  test('converges to a server capacity, oscillates just below it, and recovers when it rises', () => {
-    const a = new AdaptiveLimit({ max: 64 });
+  for (const dropTolerance of [0, 0.05]) {
+  test(`converges to a server capacity, oscillates around it, and recovers when it rises (dropTolerance ${dropTolerance})`, () => {
+    const a = new AdaptiveLimit({ max: 64, dropTolerance });
     let t = 0;
     let capacity = 20;
     const history: number[] = [];
     for (let r = 0; r < 60; r++, t += RTT) history.push(round(a, t, capacity));
     const tail = history.slice(20);
-    assert.ok(Math.max(...tail) <= capacity + 1, `overshoot: ${Math.max(...tail)}`);
+    // The tolerance lets about that share of answers be drops before it cuts.
+    const overshoot = Math.floor(capacity * (1 + 2 * dropTolerance)) + 1;
+    assert.ok(Math.max(...tail) <= overshoot, `overshoot: ${Math.max(...tail)} > ${overshoot}`);
     assert.ok(Math.min(...tail) >= Math.floor(capacity * 0.7) - 1, `undershoot: ${Math.min(...tail)}`);
     const mean = tail.reduce((s, x) => s + x, 0) / tail.length;
     assert.ok(mean >= capacity * 0.8, `mean ${mean}`);
     capacity = 30;
     for (let r = 0; r < 20; r++, t += RTT) history.push(round(a, t, capacity));
-    assert.ok(history.at(-1)! >= 27, `after 20 round trips at capacity 30: ${history.at(-1)}`);
+    const late = history.slice(-10);
+    assert.ok(Math.max(...late) >= 29, `20 round trips after the capacity rose to 30: ${late}`);
+  });
+  }
+
+  test('random drops (2 % of answers, whatever the load) do not hold the limit down; without tolerance they do', () => {
+    const random = seeded(9);
+    const run = (dropTolerance: number) => {
+      const a = new AdaptiveLimit({ max: 100, dropTolerance });
+      for (let r = 0, t = 0; r < 100; r++, t += RTT) {
+        const n = a.limit;
+        for (let i = 0; i < n; i++) a.onSample({ latencyMs: RTT, dropped: random() < 0.02, inFlight: n, at: t + RTT });
+      }
+      return a.limit;
+    };
+    const tolerant = run(0.05);
+    const classic = run(0);
+    assert.ok(tolerant >= 90, `tolerant limit ${tolerant}`);
+    assert.ok(classic < 40, `classic AIMD limit ${classic}`);
   });
 
   test('never below min', () => {
@@ -70,7 +92,8 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('options are validated against the ceiling', () => {
-    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 4, backoffRatio: 0.7, increase: 1, slowStart: true });
+    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 4, backoffRatio: 0.7, increase: 1, slowStart: true, dropTolerance: 0.05 });
+    assert.throws(() => resolveAdaptiveOptions({ dropTolerance: 1 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ initial: 9 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ backoffRatio: 1 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ min: 0 }, 8), OptionError);
