@@ -5,7 +5,9 @@
 //   admission.ts  may an attempt start now? in-flight limit, rate limits, server pause, retry budget
 //   limiter.ts    in-flight cap, FIFO, changeable at run time
 //   adaptive.ts   AIMD limit: start min(ceiling, 4), slow start (double per round trip) until the first
-//                 drop (429 / 503), then ×0.7 at most once per round trip and +1 per round trip while used
+//                 drop (429 / 503), then ×0.7 at most once per round trip and +1 per round trip while used;
+//                 isolated drops (≤ 5 % of recent answers) are noise. Off when requestsPerMinute is known:
+//                 the rate already paces the starts, so the cap stays at the ceiling
 //   rate.ts       GCRA per-minute limiter; burst 0 by default: a known quota is met exactly, never exceeded
 //   learn.ts      unknown quota: a per-minute 429's RetryInfo dates the window, its accepted requests are the
 //                 quota; pace at it, probe upwards after each clean window (first back to the best seen)

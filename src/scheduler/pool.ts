@@ -53,7 +53,10 @@ export interface PoolOptions<J> {
   attempt(job: J, ctx: AttemptContext): Promise<Outcome>;
   /** The ceiling of attempts in flight. @default 8 */
   concurrency?: number;
-  /** Adapt the in-flight limit to 429/503 pushback (AIMD) below the ceiling; false: always `concurrency`. @default true */
+  /**
+   * Adapt the in-flight limit to 429/503 pushback (AIMD) below the ceiling; false: always `concurrency`.
+   * Ignored when requestsPerMinute is given (the known rate paces starts; the cap stays at the ceiling). @default true
+   */
   adaptive?: boolean | AdaptiveOptions;
   /** Known requests-per-minute quota: attempts are paced AT it (see rate.ts). @default undefined (unknown, learned from 429s) */
   requestsPerMinute?: number;
