@@ -6,6 +6,7 @@ import { buildRequest } from './gemini/request.ts';
 import { jobKey } from './input/index.ts';
 import { mimeTypeForPath } from './input/refs.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
+import { InputOrder } from './internal/order.ts';
 import { sha256Hex } from './internal/hash.ts';
 import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
 import { resolveOptions } from './options.ts';
@@ -124,43 +125,6 @@ export function toResult(s: Settled<Job>, model: string): Result {
   return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
 }
 
-/**
- * Input order for `ordered: true`. The pool yields its results in order among themselves and cache hits arrive in
- * order too; this interleaves the two by admission number, passing over jobs skipped as done. It holds at most a
- * few results: a later pool result can only exist once every earlier job was admitted, i.e. was sent to the pool,
- * found in the cache (then it is already in the side channel) or skipped.
- */
-class InputOrder {
-  private next = 0;
-  private readonly held = new Map<number, Result>();
-  private readonly skipped = new Set<number>();
-
-  skip(seq: number): void {
-    this.skipped.add(seq);
-  }
-
-  *accept(seq: number, result: Result): Generator<Result> {
-    this.held.set(seq, result);
-    for (;;) {
-      if (this.skipped.delete(this.next)) {
-        this.next++;
-        continue;
-      }
-      const r = this.held.get(this.next);
-      if (!r) return;
-      this.held.delete(this.next++);
-      yield r;
-    }
-  }
-
-  /** The run is over: everything still held, in input order, gaps passed over. */
-  *flush(): Generator<Result> {
-    const rest = [...this.held.entries()].sort((a, b) => a[0] - b[0]);
-    this.held.clear();
-    for (const [, r] of rest) yield r;
-  }
-}
-
 /** The cache key of a job: the full request (model, prompt, generation and image config), reference hashes, variant. */
 export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string }): string {
   // Reference images enter through their hashes (already in the job), not their bytes.
@@ -186,7 +150,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   if (o.signal?.aborted) onAbort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const side = new Channel<Result>(16);
-  const order = o.ordered ? new InputOrder() : undefined;
+  const order = o.ordered ? new InputOrder<Result>() : undefined;
   const seqOf = new WeakMap<Job, number>();
   const billed = new WeakMap<Job, number>();
   let spentUsd = 0;
