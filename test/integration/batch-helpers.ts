@@ -8,6 +8,8 @@ import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
 import type { JobInput } from '../../src/types.ts';
+import { abortableSleep } from '../../src/internal/clock.ts';
+import type { Clock } from '../../src/internal/clock.ts';
 
 export const KEY = 'batch-test-key';
 
@@ -79,4 +81,13 @@ export async function images(dir: string): Promise<Map<string, string>> {
 
 export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/**
+ * A clock for the emulator that stands still until the test moves it, so a batch stays PENDING exactly as long
+ * as the test wants, however slow the machine (sleeps are real: the emulator only sleeps for latency).
+ */
+export function heldClock(): { clock: Clock; release: () => void } {
+  let now = 0;
+  return { clock: { now: () => now, sleep: (ms, signal) => abortableSleep(ms, signal) }, release: () => void (now += 1e12) };
 }

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { cancelBatch, collectBatch, readState, submitBatch, waitForBatch } from '../../src/batch/index.ts';
 import type { BatchEvent } from '../../src/batch/index.ts';
-import { entriesByKey, images, jobs, setup } from './batch-helpers.ts';
+import { entriesByKey, heldClock, images, jobs, setup } from './batch-helpers.ts';
 
 describe('jobs a batch never answered', () => {
   test('expired: failed results with reason batch_expired, then finished by streaming on request', async () => {
@@ -66,7 +66,7 @@ describe('jobs a batch never answered', () => {
   });
 
   test('cancel: the batch is cancelled remotely; the next fetch records its jobs as batch_failed', async () => {
-    const env = await setup({ batch: { pendingMs: 10_000_000 } });
+    const env = await setup({ clock: heldClock().clock });
     try {
       const dir = env.dir('out');
       await submitBatch(jobs(15), { ...env.client, out: dir });
@@ -84,14 +84,14 @@ describe('jobs a batch never answered', () => {
   });
 
   test('still pending near the deadline: cancelled and finished by streaming before it', async () => {
-    const env = await setup({ batch: { pendingMs: 10_000_000 } }); // ~3 h of real pending at this scale
+    const env = await setup({ clock: heldClock().clock }); // pending until the test ends
     try {
       const dir = env.dir('out');
-      await submitBatch(jobs(20), { ...env.client, out: dir, deadlineMs: 400 });
+      await submitBatch(jobs(20), { ...env.client, out: dir, deadlineMs: 800 });
       const events: BatchEvent[] = [];
-      const started = Date.now();
-      const summary = await waitForBatch(dir, { ...env.client, pollInitialMs: 20, finishWithStream: true, streamMarginMs: 200, onBatchEvent: (e) => events.push(e) });
-      assert.ok(Date.now() - started >= 150, 'it waited for the batch first');
+      const summary = await waitForBatch(dir, { ...env.client, pollInitialMs: 20, finishWithStream: true, streamMarginMs: 400, onBatchEvent: (e) => events.push(e) });
+      const submittedAt = Date.parse((await readState(dir)).batches[0]!.submittedAt);
+      assert.ok(Date.now() - submittedAt >= 400, 'it waited for the batch until deadline - margin');
       assert.equal(summary.succeeded, 20);
       assert.deepEqual(
         events.filter((e) => ['batch_deadline', 'batch_collected', 'batch_streaming'].includes(e.type)).map((e) => e.type),

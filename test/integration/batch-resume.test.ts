@@ -9,13 +9,14 @@ import type { BatchEvent } from '../../src/batch/index.ts';
 import { recoverCreating } from '../../src/batch/remote.ts';
 import { GeminiClient } from '../../src/gemini/client.ts';
 import { listFiles } from '../../src/gemini/files.ts';
-import { entriesByKey, images, jobs, setup } from './batch-helpers.ts';
+import { entriesByKey, heldClock, images, jobs, setup } from './batch-helpers.ts';
 
 const isAbort = (e: unknown) => e instanceof Error && (e.name === 'AbortError' || /abort/i.test(e.message));
 
 describe('resume', () => {
   test('the batch is recorded before any wait; a wait killed midway is picked up by the next one', async () => {
-    const env = await setup({ batch: { pendingMs: 300_000 } }); // 300 ms real PENDING
+    const held = heldClock();
+    const env = await setup({ clock: held.clock });
     try {
       const dir = env.dir('out');
       const input = jobs(40);
@@ -38,6 +39,7 @@ describe('resume', () => {
       assert.equal((await entriesByKey(dir)).size, 0);
 
       // A new process: baseUrl comes from the folder, not the options.
+      held.release();
       const summary = await waitForBatch(dir, { apiKey: env.client.apiKey, env: {}, pollInitialMs: 20 });
       assert.equal(summary.succeeded, 40);
       assert.equal((await entriesByKey(dir)).size, 40);
@@ -110,7 +112,8 @@ describe('resume', () => {
   });
 
   test('jobs waiting in a live batch are not submitted twice; jobs done are not submitted again', async () => {
-    const env = await setup({ batch: { pendingMs: 300_000 } });
+    const held = heldClock();
+    const env = await setup({ clock: held.clock });
     try {
       const dir = env.dir('out');
       const input = jobs(30);
@@ -119,6 +122,7 @@ describe('resume', () => {
       assert.equal(again.skippedLive, 20);
       assert.equal(again.submitted, 10);
       assert.equal(env.emu.counters.batchRequests, 30);
+      held.release();
       await waitForBatch(dir, { ...env.client, pollInitialMs: 20 });
       const third = await submitBatch(input, { ...env.client, out: dir });
       assert.deepEqual([third.skippedDone, third.skippedLive, third.submitted, third.batches.length], [30, 0, 0, 0]);

@@ -11,13 +11,14 @@ import { listFiles } from '../../src/gemini/files.ts';
 import { buildRequest } from '../../src/gemini/request.ts';
 import { abortableSleep } from '../../src/internal/clock.ts';
 import type { Clock } from '../../src/internal/clock.ts';
-import { jobs, setup } from './batch-helpers.ts';
+import { heldClock, jobs, setup } from './batch-helpers.ts';
 
 const H = 3_600_000;
 
 describe('status, list, cleanup', () => {
   test('status: state, counts, age and time left; settled batches keep their last state', async () => {
-    const env = await setup({ batch: { pendingMs: 200_000 } });
+    const held = heldClock();
+    const env = await setup({ clock: held.clock });
     try {
       const dir = env.dir('out');
       await submitBatch(jobs(25), { ...env.client, out: dir, deadlineMs: 24 * H });
@@ -30,6 +31,7 @@ describe('status, list, cleanup', () => {
       // Deadline 24 h with the default margin (1 h): streaming would take over after about 23 h.
       assert.ok(Math.abs(before!.streamInMs! - 23 * H) < 60_000, String(before!.streamInMs));
 
+      held.release();
       await waitForBatch(dir, { ...env.client, pollInitialMs: 20 });
       const [after] = await batchStatus(dir, env.client);
       assert.equal(after!.phase, 'settled');
@@ -94,17 +96,20 @@ describe('status, list, cleanup', () => {
 });
 
 describe('polling', () => {
-  /** Records each requested delay; sleeps at most 25 ms of real time so the test stays fast. */
-  const recordingClock = (sleeps: number[]): Clock => ({
+  /** Records each requested delay without waiting it; `onSleep` may move the emulator's clock. */
+  const recordingClock = (sleeps: number[], onSleep: () => void): Clock => ({
     now: () => Date.now(),
     sleep: (ms, signal) => {
       sleeps.push(ms);
-      return abortableSleep(Math.min(ms, 25), signal);
+      onSleep();
+      return abortableSleep(1, signal);
     },
   });
 
   test('backs off ×1.5 up to the cap, waits a 429s announced delay, and rides out 5xx', async () => {
-    const env = await setup({ batch: { pendingMs: 250_000 } });
+    // The emulator's batch clock stands still until the client has slept six times: the poll count is exact.
+    const held = heldClock();
+    const env = await setup({ clock: held.clock });
     try {
       const dir = env.dir('out');
       await submitBatch(jobs(10), { ...env.client, out: dir });
@@ -125,15 +130,15 @@ describe('polling', () => {
       const summary = await waitForBatch(dir, {
         ...env.client,
         fetch: flaky,
-        clock: recordingClock(sleeps),
+        clock: recordingClock(sleeps, () => {
+          if (sleeps.length === 6) held.release();
+        }),
         pollInitialMs: 10,
         pollMaxMs: 40,
         onBatchEvent: (e) => events.push(e),
       });
       assert.equal(summary.succeeded, 10);
-      assert.deepEqual(sleeps.slice(0, 4), [10, 15, 300, 33.75]);
-      assert.ok(sleeps.length >= 6, `${sleeps.length} polls`);
-      assert.ok(sleeps.slice(4).every((ms) => ms === 40), String(sleeps));
+      assert.deepEqual(sleeps, [10, 15, 300, 33.75, 40, 40]);
       assert.deepEqual(
         events.filter((e) => e.type === 'batch_poll_error').map((e) => e.type === 'batch_poll_error' && e.retryInMs),
         [10, 15, 300],
