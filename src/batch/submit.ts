@@ -62,7 +62,8 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   const startedAt = new Date().toISOString();
   await updateState(dir, (s) => {
     s.baseUrl = client.baseUrl;
-    s.startedAt ??= startedAt;
+    // A submission with nothing else in flight starts a new run (summary wall time); otherwise it joins the current one.
+    if (!s.startedAt || s.batches.every((b) => b.phase === 'settled')) s.startedAt = startedAt;
   });
   const send = async (chunk: Chunk) => {
     chunks.delete(chunk.model);

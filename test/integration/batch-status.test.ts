@@ -2,7 +2,7 @@
 // transient and fatal errors), and the stream/batch decision.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchStatus, chooseMode, listBatches, parseDuration, readState, submitBatch, waitForBatch } from '../../src/batch/index.ts';
+import { batchStatus, chooseMode, listBatches, parseDuration, readState, reasonForGrpcCode, submitBatch, waitForBatch } from '../../src/batch/index.ts';
 import type { BatchEvent } from '../../src/batch/index.ts';
 import { AuthError, ApiError, OptionError } from '../../src/errors.ts';
 import { GeminiClient } from '../../src/gemini/client.ts';
@@ -182,6 +182,11 @@ describe('stream or batch', () => {
     assert.match(chooseMode(10_000).reason, /deadline/);
     assert.throws(() => chooseMode(1, { mode: 'later' as 'auto' }), OptionError);
     assert.throws(() => chooseMode(1, { batchThreshold: 0 }), OptionError);
+  });
+
+  test('per-line gRPC codes map to the reasons streaming mode gives the same failures', () => {
+    const table = [[8, 'quota'], [13, 'server'], [14, 'server'], [3, 'invalid_request'], [4, 'timeout'], [5, 'server'], [undefined, 'server']] as const;
+    for (const [code, reason] of table) assert.equal(reasonForGrpcCode(code), reason, String(code));
   });
 
   test('deadline durations', () => {
