@@ -11,7 +11,7 @@ import { deleteFile, uploadFile } from '../gemini/files.ts';
 import { buildRequest } from '../gemini/request.ts';
 import { DEFAULT_MODEL } from '../options.ts';
 import type { JobsSource } from '../options.ts';
-import { toJob } from '../run.ts';
+import { toJob, withReferenceHashes } from '../run.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { SubmitOptions } from './options.ts';
@@ -75,7 +75,8 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
     let i = 0;
     for await (const input of jobs) {
       signal?.throwIfAborted();
-      const job = toJob(input, i++, defaultModel);
+      // Exactly as streaming mode keys it (path-only reference images are hashed first).
+      const job = toJob(await withReferenceHashes(input), i++, defaultModel);
       result.total++;
       const prev = index.get(job.key)?.status;
       if (prev === 'succeeded' || (options.retryFailed && prev !== 'failed')) {

@@ -2,6 +2,7 @@
 // split submissions; one batch per model.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cancelBatch, collectBatch, readState, submitBatch, waitForBatch } from '../../src/batch/index.ts';
 import type { BatchEvent } from '../../src/batch/index.ts';
 import { entriesByKey, heldClock, images, jobs, setup } from './batch-helpers.ts';
@@ -102,6 +103,36 @@ describe('jobs a batch never answered', () => {
       assert.equal(record!.phase, 'settled');
       assert.equal(env.emu.counters.byRoute.batchesCancel, 1);
       assert.equal(env.emu.counters.byRoute.generateContent, 20);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('the same jobs as streaming mode', () => {
+  test('a reference image given by path only: same key as streaming, sent with its real MIME type', async () => {
+    const env = await setup();
+    try {
+      await mkdir(env.dir(''), { recursive: true });
+      const ref = env.dir('ref.jpg');
+      await writeFile(ref, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]));
+      const input = [{ prompt: 'the same scene at night', images: [{ path: ref }] }];
+      const uploaded: string[] = [];
+      const spy: typeof fetch = async (url, init) => {
+        if (String(url).includes('upload_id=') && init?.body instanceof Uint8Array) uploaded.push(Buffer.from(init.body).toString('utf8'));
+        return fetch(url, init);
+      };
+      await submitBatch(input, { ...env.client, fetch: spy, out: env.dir('batch'), inlineMaxRequests: 0 });
+      await waitForBatch(env.dir('batch'), { ...env.client, pollInitialMs: 5 });
+      const { runToDisk } = await import('../../src/run-disk.ts');
+      await runToDisk(input, { ...env.client, out: env.dir('stream'), cacheDir: false, gallery: false });
+      const batchKeys = [...(await entriesByKey(env.dir('batch'))).keys()];
+      assert.deepEqual(batchKeys, [...(await entriesByKey(env.dir('stream'))).keys()]);
+      const line = JSON.parse(uploaded.join('').trim()) as { key: string; request: { contents: { parts: { inlineData?: { mimeType: string; data: string } }[] }[] } };
+      assert.equal(line.key, batchKeys[0]);
+      const part = line.request.contents[0]!.parts[1]!.inlineData!;
+      assert.equal(part.mimeType, 'image/jpeg');
+      assert.equal(part.data, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]).toString('base64'));
     } finally {
       await env.close();
     }
