@@ -49,6 +49,12 @@ export class Attempt {
     if (idle) this.#timer.unref();
   }
 
+  /** Stops the deadline while the caller, not the server, is the one we wait for (between body reads). */
+  disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   /** Releases the timer and the caller listener; must run on every path. */
   finish(): void {
     this.#finished = true;

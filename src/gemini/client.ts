@@ -169,18 +169,21 @@ export class GeminiClient {
       attempt.finish();
       return res;
     }
-    attempt.arm(true);
+    // The idle deadline runs only while we wait for the server: pull() is called when the consumer wants
+    // more, so a slow consumer (fsync per image) never times out a healthy download.
+    attempt.disarm();
     const reader = res.body.getReader();
     const stream = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         try {
+          attempt.arm(true);
           const { done, value } = await attempt.race(reader.read());
+          attempt.disarm();
           if (done) {
             attempt.finish();
             controller.close();
             return;
           }
-          attempt.arm(true);
           controller.enqueue(value);
         } catch (err) {
           const error = this.#thrown(this.#failure(attempt, err), init.signal);

@@ -189,6 +189,32 @@ describe('files: download, get, list, delete', { timeout: 10_000 }, () => {
     }
   });
 
+  test('a consumer slower than timeoutMs between reads does not time out a healthy download', async () => {
+    // The server sends everything at once; the caller then takes 300 ms per chunk (an fsync per image).
+    const pieces = Array.from({ length: 4 }, (_, i) => `${'x'.repeat(70_000)}${i}\n`);
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (const p of pieces) res.write(p);
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = new GeminiClient({ apiKey: KEY, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, env: {} });
+      const body = await downloadFile(c, 'files/out2', { timeoutMs: 150 });
+      const got: Uint8Array[] = [];
+      let pauses = 0;
+      for await (const chunk of body) {
+        got.push(chunk);
+        if (pauses++ < 3) await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(pauses >= 2, `expected the consumer to pause between chunks, got ${pauses} chunks`);
+      assert.equal(Buffer.concat(got).toString(), pieces.join(''));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   test('download of a missing file throws before any byte is yielded', async () => {
     const f = (async () => new Response(JSON.stringify({ error: { code: 404, status: 'NOT_FOUND', message: 'no file' } }), { status: 404 })) as typeof fetch;
     const c = new GeminiClient({ apiKey: KEY, baseUrl: 'http://h.test', env: {}, fetch: f });
