@@ -29,7 +29,7 @@ export async function streamLeftovers(dir: string, client: GeminiClient, options
     const rj = await readRecordJobs(dir, r, signal);
     for (const key of rj.order) {
       const prev = index.get(key);
-      if (!retryableInStream(prev && { status: prev.status, reason: prev.entry.reason })) continue;
+      if (!retryableInStream(prev && { status: prev.status, reason: prev.reason })) continue;
       const job = rj.byKey.get(key)!;
       // The batch's model is explicit on every streamed job, so one run serves several models.
       jobs.set(key, { ...job, model: job.model ?? r.model });

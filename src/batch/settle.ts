@@ -130,7 +130,7 @@ async function writeEach(
   const since = Date.parse(record.submittedAt);
   const done = (key: string) => {
     const e = index.get(key);
-    return e !== undefined && (e.status === 'succeeded' || Date.parse(e.entry.finishedAt) >= since);
+    return e !== undefined && (e.status === 'succeeded' || e.finishedAtMs >= since);
   };
   const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? 'batch' });
   const limit = writeConcurrencyOf(options);

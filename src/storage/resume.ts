@@ -3,11 +3,20 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { confinedPath } from './names.ts';
-import { readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
+import { readManifest, type ManifestFile } from './manifest.ts';
+import type { FailureReason } from '../types.ts';
+
+/** What resume needs of a key's last manifest line: small, so 100,000 keys stay a few MB. */
+export interface ResumeRecord {
+  status: 'succeeded' | 'failed';
+  reason?: FailureReason;
+  /** Epoch ms of the line's finishedAt. */
+  finishedAtMs: number;
+}
 
 export interface ResumeIndex {
-  /** key → status of the LAST line for that key, after verification; undefined when not done. */
-  get(key: string): { status: 'succeeded' | 'failed'; entry: ManifestEntry } | undefined;
+  /** key → the LAST line for that key, after verification; undefined when not done. */
+  get(key: string): ResumeRecord | undefined;
   readonly size: number;
   succeeded: number;
   failed: number;
@@ -26,11 +35,8 @@ export interface ResumeOptions {
   concurrency?: number;
 }
 
-/** Prompts are cut to this in the index: the job has the full prompt, and a 100k-line manifest must fit in memory. */
-const PROMPT_KEEP = 1000;
-
 /**
- * Reads the manifest once, keeps the last line per key (compacted: no model text, prompt cut to 1,000 characters),
+ * Reads the manifest once, keeps the last line per key (only status, reason, time and the files to verify),
  * then verifies every succeeded key's files (inside the folder, same size, and same sha256 unless verify is 'size').
  * Images on disk without a manifest line are not "done": only the manifest says what finished.
  */
@@ -38,32 +44,45 @@ export async function loadResumeIndex(dir: string, options: ResumeOptions = {}):
   const verify = options.verify ?? 'sha256';
   options.signal?.throwIfAborted();
   const reader = readManifest(dir, { signal: options.signal });
-  const last = new Map<string, ManifestEntry>();
-  for await (const e of reader) last.set(e.key, compact(e));
+  const last = new Map<string, ResumeRecord & { files?: ManifestFile[] }>();
+  for await (const e of reader) {
+    const finishedAtMs = Date.parse(e.finishedAt);
+    last.set(e.key, {
+      status: e.status,
+      reason: e.reason,
+      finishedAtMs: Number.isNaN(finishedAtMs) ? 0 : finishedAtMs,
+      // Only succeeded lines have files to verify; they are dropped once checked.
+      files: e.status === 'succeeded' ? e.files.map(({ path, bytes, sha256 }) => ({ path, bytes, sha256, mimeType: '' })) : undefined,
+    });
+  }
 
-  const toCheck = [...last.values()].filter((e) => e.status === 'succeeded');
+  const toCheck = [...last].filter(([, e]) => e.status === 'succeeded');
   const bad = new Set<string>();
   let next = 0;
   const worker = async () => {
     while (next < toCheck.length) {
-      const e = toCheck[next++]!;
+      const [key, e] = toCheck[next++]!;
       options.signal?.throwIfAborted();
-      if (!(await filesIntact(dir, e.files, verify, options.signal))) bad.add(e.key);
+      if (!(await filesIntact(dir, e.files ?? [], verify, options.signal))) bad.add(key);
+      e.files = undefined;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   // An abort mid-hash looks like a bad file; never return an index built from that.
   options.signal?.throwIfAborted();
 
-  const map = new Map<string, { status: 'succeeded' | 'failed'; entry: ManifestEntry }>();
   let succeeded = 0;
   let failed = 0;
   for (const [key, entry] of last) {
-    if (bad.has(key)) continue;
-    map.set(key, { status: entry.status, entry });
+    if (bad.has(key)) {
+      last.delete(key);
+      continue;
+    }
+    delete entry.files;
     if (entry.status === 'succeeded') succeeded++;
     else failed++;
   }
+  const map: Map<string, ResumeRecord> = last;
   return {
     get: (key) => map.get(key),
     get size() {
@@ -74,11 +93,6 @@ export async function loadResumeIndex(dir: string, options: ResumeOptions = {}):
     invalid: bad.size,
     skippedLines: reader.skipped,
   };
-}
-
-function compact(e: ManifestEntry): ManifestEntry {
-  const { text: _text, ...rest } = e;
-  return rest.prompt.length > PROMPT_KEEP ? { ...rest, prompt: rest.prompt.slice(0, PROMPT_KEEP) } : rest;
 }
 
 async function filesIntact(dir: string, files: ManifestFile[], verify: 'size' | 'sha256', signal?: AbortSignal): Promise<boolean> {
