@@ -77,7 +77,10 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
     const prepSignal = anySignal(options.signal, options.stopSignal);
     const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: prepSignal });
     const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
-    const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir);
+    const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir).catch((err: unknown) => {
+      options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: Date.now() });
+      return undefined;
+    });
     const model = options.model;
     async function* counted(): AsyncGenerator<JobInput> {
       let i = 0;

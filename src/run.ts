@@ -178,15 +178,10 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
           o.onEvent({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: o.clock.now() });
           continue;
         }
-        if (cache) {
-          const hit = await cache.get(cacheKey(job));
-          if (hit) {
-            const images = await Promise.all(
-              hit.images.map(async (img) => ({ mimeType: img.mimeType, data: await cache.read(img.sha256), bytes: img.bytes, sha256: img.sha256 })),
-            );
-            await side.push({ status: 'succeeded', job, model: modelOf(job), attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion });
-            continue;
-          }
+        const hit = await cached(job);
+        if (hit) {
+          await side.push(hit);
+          continue;
         }
         yield job;
       }
@@ -196,6 +191,28 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   }
 
   const cacheKey = (job: Job): string => cacheKeyOf(job, o);
+  // The cache saves money but is never worth a run: when it fails (unwritable folder, a blob gone between lookup
+  // and read) the run says so once and goes on without it.
+  let cacheOk = cache !== undefined;
+  const cacheFailed = (err: unknown) => {
+    if (!cacheOk) return;
+    cacheOk = false;
+    o.onEvent({ type: 'warning', message: `cache disabled for this run: ${err instanceof Error ? err.message : String(err)}`, at: o.clock.now() });
+  };
+  async function cached(job: Job): Promise<Result | undefined> {
+    if (!cache || !cacheOk) return undefined;
+    try {
+      const hit = await cache.get(cacheKey(job));
+      if (!hit) return undefined;
+      const images = await Promise.all(
+        hit.images.map(async (img) => ({ mimeType: img.mimeType, data: await cache.read(img.sha256), bytes: img.bytes, sha256: img.sha256 })),
+      );
+      return { status: 'succeeded', job, model: modelOf(job), attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion };
+    } catch (err) {
+      cacheFailed(err);
+      return undefined;
+    }
+  }
 
   const pool = runPool<Job>(admitted(), {
     concurrency: o.concurrency,
@@ -248,8 +265,10 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   try {
     for await (const result of mergeWithChannel(fromPool(), side, () => hard.abort())) {
-      if (cache && result.status === 'succeeded' && result.from === 'api') {
-        await cache.put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion });
+      if (cache && cacheOk && result.status === 'succeeded' && result.from === 'api') {
+        await cache
+          .put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion })
+          .catch(cacheFailed);
       }
       if (order) yield* order.accept(seqOf.get(result.job)!, result);
       else yield result;

@@ -179,6 +179,8 @@ export type RunEvent =
   | { type: 'resumed'; at: number }
   | { type: 'concurrency'; limit: number; inFlight: number; at: number }
   | { type: 'skipped'; key: string; index: number; why: 'done' | 'cached'; at: number }
+  /** Something degraded but the run goes on (e.g. the cache could not be used). */
+  | { type: 'warning'; message: string; at: number }
   | { type: 'done'; summary: RunSummary; at: number };
 
 export interface RunSummary {

@@ -72,6 +72,7 @@ export class ProgressDisplay {
     if (this.finished) return;
     this.track(e);
     if (this.mode === 'json') this.write(`${JSON.stringify(e)}\n`);
+    else if (e.type === 'warning') return this.message(`warning: ${e.message}`);
     else if (this.mode === 'plain') this.plainLine(e);
     if (e.type === 'done') this.finish(e.summary);
     else if (this.mode === 'tty' && !this.stopped) this.scheduleDraw();
