@@ -8,6 +8,7 @@ import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
 import type { ImageCache } from './cache.ts';
 import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
 import { confinedPath, imageFileName } from './names.ts';
+import { lockFolder } from './lock.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const GALLERY_FILE = 'index.html';
@@ -32,27 +33,36 @@ export class OutputFolder {
   readonly dir: string;
   private readonly manifest: ManifestWriter;
   private readonly now: () => Date;
+  private readonly unlock: () => Promise<void>;
 
-  private constructor(dir: string, manifest: ManifestWriter, now: () => Date) {
+  private constructor(dir: string, manifest: ManifestWriter, now: () => Date, unlock: () => Promise<void>) {
     this.dir = dir;
     this.manifest = manifest;
     this.now = now;
+    this.unlock = unlock;
   }
 
-  /** Creates the folder, removes temp files a crash left, applies `fresh`, opens the manifest for append. */
+  /**
+   * Creates the folder, takes its lock (one run per folder), removes temp files a crash left, applies `fresh`,
+   * opens the manifest for append.
+   */
   static async open(dir: string, options: OutputFolderOptions = {}): Promise<OutputFolder> {
     options.signal?.throwIfAborted();
     const root = resolve(dir);
+    let unlock: (() => Promise<void>) | undefined;
     try {
       await mkdir(root, { recursive: true });
+      // Locked before the temp clean-up: another live run's temp files are not orphans.
+      unlock = await lockFolder(root);
       await removeOrphanTemps(root);
       if (options.fresh) await clearPreviousRun(root, options.signal);
+      const manifest = await ManifestWriter.open(root, { fsync: options.fsync ?? 'batch' });
+      return new OutputFolder(root, manifest, options.now ?? (() => new Date()), unlock);
     } catch (e) {
+      await unlock?.();
       if (e instanceof StorageError || (e as Error).name === 'AbortError') throw e;
       throw new StorageError(root, `cannot prepare the output folder: ${(e as Error).message}`, { cause: e });
     }
-    const manifest = await ManifestWriter.open(root, { fsync: options.fsync ?? 'batch' });
-    return new OutputFolder(root, manifest, options.now ?? (() => new Date()));
   }
 
   /**
@@ -95,7 +105,11 @@ export class OutputFolder {
   }
 
   async close(): Promise<void> {
-    await this.manifest.close();
+    try {
+      await this.manifest.close();
+    } finally {
+      await this.unlock();
+    }
   }
 }
 
