@@ -30,6 +30,8 @@ export interface RunToDiskOptions extends Omit<GenerateImagesOptions, 'cache' | 
   gallery?: boolean;
   /** Called with each result after it is saved. */
   onResult?: (result: Result) => void;
+  /** Jobs in the whole input, when known (a stopped run then reports "4 of 20", not "4 of the 5 read"). @default the jobs read */
+  total?: number;
 }
 
 function skipRule(index: ResumeIndex, retryFailed: boolean) {
@@ -119,7 +121,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
     }
     // Aborted by the caller's own signal: a stop like any other, so the folder still gets its summary.
   }
-  const summary = await summarize(readManifest(folder.dir), { wallMs: Date.now() - started, total, skipped, startedAt: started });
+  const summary = await summarize(readManifest(folder.dir), { wallMs: Date.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started });
   if (stopError instanceof Error) summary.stoppedBy = stopError.message;
   else if (options.stopSignal?.aborted) summary.stoppedBy = stopReason(options.stopSignal);
   else if (options.signal?.aborted) summary.stoppedBy = stopReason(options.signal);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
+import { formatIssue, isImageBatchError, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
 import { EXIT } from './exit.ts';
 import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
@@ -133,11 +133,13 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
       if (!flags.json) display.message(`emulator: ${emulator.url} (offline, built in)`);
     }
     let summary: RunSummary;
+    let sent = false;
     try {
       const mode = chooseRunMode(input.count, flags, (m) => display.message(m));
       summary = await runForMode(mode, input.jobs, {
         ...batchOptions(flags, (m) => display.message(m)),
         out: flags.out,
+        total: input.count,
         apiKey: emulator ? 'emulator-key' : undefined,
         baseUrl: emulator?.url ?? flags.baseUrl,
         model: flags.model,
@@ -159,10 +161,19 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
         gallery: flags.gallery,
         stopSignal: stop.soft,
         signal: stop.hard,
-        onEvent: (e) => display.onEvent(e),
+        onEvent: (e) => {
+          if (e.type === 'started') sent = true;
+          display.onEvent(e);
+        },
       });
     } catch (e) {
       display.stop();
+      // A disk that fails after requests went out (full, unmounted) stops a run that had started: exit 3, not 2.
+      if (sent && isImageBatchError(e) && e.code === 'STORAGE') {
+        err(`imagebatch: run stopped: ${e.message}`);
+        err(`Everything saved before the failure is in ${flags.out}; fix the folder and run the same command again to resume.`);
+        return EXIT.runStopped;
+      }
       if (isRunLevelError(e)) {
         err(`imagebatch: run stopped: ${e.message}`);
         err(`Everything finished so far is saved in ${flags.out}; run the same command again to resume.`);

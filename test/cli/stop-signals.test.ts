@@ -93,9 +93,11 @@ describe('graceful stop (CLI)', { timeout: 120_000 }, () => {
     assert.match(s.run.stderr, /SIGTERM: starting no new requests/);
     assert.deepEqual((await manifestLines(s.out)).map((e) => e.prompt).sort(), [...inFlight].sort());
     // --json keeps stdout machine-readable: every line is an event, the last one `done`.
-    const events = s.run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { stoppedBy?: string } });
+    const events = s.run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { stoppedBy?: string; total?: number } });
     assert.equal(events.at(-1)?.type, 'done');
     assert.match(events.at(-1)?.summary?.stoppedBy ?? '', /SIGTERM/);
+    // The total is the whole input, not just the jobs read before the stop.
+    assert.equal(events.at(-1)?.summary?.total, PROMPTS);
   });
 
   test('SIGINT twice: in-flight requests are aborted, the process exits at once, those jobs are not marked done', async () => {
