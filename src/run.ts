@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { GeminiClient } from './gemini/client.ts';
 import { buildRequest } from './gemini/request.ts';
 import { jobKey } from './input/index.ts';
-import { mimeTypeForPath } from './input/refs.ts';
+import { loadReferences, mimeTypeForPath } from './input/refs.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
 import { InputOrder } from './internal/order.ts';
 import { sha256Hex } from './internal/hash.ts';
@@ -57,21 +57,6 @@ export async function withReferenceHashes(input: JobInput): Promise<JobInput> {
 async function* normalise(jobs: JobsSource, model: string): AsyncGenerator<Job> {
   let i = 0;
   for await (const input of jobs) yield toJob(await withReferenceHashes(input), i++, model);
-}
-
-async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
-  const out: ImageData[] = [];
-  for (const ref of job.images ?? []) {
-    const mimeType = ref.mimeType ?? 'image/png';
-    if (isUrl(ref.path)) {
-      const res = await fetchImpl(ref.path, { signal });
-      if (!res.ok) throw new Error(`reference image ${ref.path}: HTTP ${res.status}`);
-      out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });
-    } else {
-      out.push({ data: await readFile(ref.path, { signal }), mimeType });
-    }
-  }
-  return out;
 }
 
 function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {

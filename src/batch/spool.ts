@@ -3,12 +3,11 @@
 // beyond one line; writes respect back-pressure.
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { StorageError } from '../errors.ts';
 import type { InlinedRequest } from '../gemini/wire.ts';
 import { readLines } from '../internal/jsonl.ts';
-import type { ImageData, Job } from '../types.ts';
+import type { Job } from '../types.ts';
 import { jobLine } from './state.ts';
 
 class LineSink {
@@ -83,25 +82,4 @@ export class Chunk {
     }
     return out;
   }
-}
-
-/** Reference image bytes, read the way streaming mode reads them (local path or http(s) URL). */
-export async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
-  const out: ImageData[] = [];
-  for (const ref of job.images ?? []) {
-    const mimeType = ref.mimeType ?? 'image/png';
-    if (/^https?:\/\//i.test(ref.path)) {
-      const res = await fetchImpl(ref.path, { signal });
-      if (!res.ok) throw new StorageError(ref.path, `reference image ${ref.path}: HTTP ${res.status}`);
-      out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });
-    } else {
-      try {
-        out.push({ data: await readFile(ref.path, { signal }), mimeType });
-      } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e;
-        throw new StorageError(ref.path, `cannot read reference image ${ref.path}: ${(e as Error).message}`, { cause: e });
-      }
-    }
-  }
-  return out;
 }

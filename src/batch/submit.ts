@@ -17,7 +17,8 @@ import { loadResumeIndex } from '../storage/resume.ts';
 import type { SubmitOptions } from './options.ts';
 import { makeClient, resolveSubmit } from './options.ts';
 import { fromOperation, recoverCreating } from './remote.ts';
-import { Chunk, loadReferences } from './spool.ts';
+import { loadReferences } from '../input/refs.ts';
+import { Chunk } from './spool.ts';
 import type { BatchRecord } from './state.ts';
 import { JOBS_DIR, STATE_FILE, ensureJobsDir, jobsFileFor, patchRecord, readRecordJobs, readState, removeJobsFile, updateState } from './state.ts';
 

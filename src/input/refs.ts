@@ -1,9 +1,10 @@
 // Reference images: resolve, confine to baseDir, size-check, hash. URLs are kept as given and never fetched here.
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { extname, isAbsolute, resolve, sep } from 'node:path';
-import type { ReferenceImage } from '../types.ts';
+import { StorageError } from '../errors.ts';
+import type { ImageData, Job, ReferenceImage } from '../types.ts';
 import { MAX_REF_BYTES, MAX_REQUEST_BYTES, type FieldIssue } from './schema.ts';
 
 const MIME_BY_EXT: Record<string, string> = {
@@ -106,4 +107,25 @@ async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
 
 function mb(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Reference image bytes at request time (local path or http(s) URL): one reader for streaming and batch modes. */
+export async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
+  const out: ImageData[] = [];
+  for (const ref of job.images ?? []) {
+    const mimeType = ref.mimeType ?? 'image/png';
+    if (/^https?:\/\//i.test(ref.path)) {
+      const res = await fetchImpl(ref.path, { signal });
+      if (!res.ok) throw new StorageError(ref.path, `reference image ${ref.path}: HTTP ${res.status}`);
+      out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });
+    } else {
+      try {
+        out.push({ data: await readFile(ref.path, { signal }), mimeType });
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw e;
+        throw new StorageError(ref.path, `cannot read reference image ${ref.path}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+  return out;
 }
