@@ -19,10 +19,12 @@ export interface MemoryBenchOptions {
   checkpoints?: number[];
   /** @default [4, 16] */
   concurrencies?: number[];
-  /** Lines of the streamed prompt file. @default 100_000 */
+  /** Lines of the streamed prompt file (0: skip it). @default 100_000 */
   inputLines?: number;
   /** @default 3_000_000 */
   imageBytes?: number;
+  /** The child stops a run whose RSS passes this (protects the machine). @default 3072 */
+  rssCapMb?: number;
   /** @default console.error */
   log?: (line: string) => void;
 }
@@ -52,39 +54,43 @@ function runChild<T>(args: string[]): Promise<T> {
 /** The limit of the issue: 150 MB + 12 MB per request in flight. */
 export const rssLimit = (concurrency: number): number => (150 + 12 * concurrency) * 1024 * 1024;
 
-export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs: MemoryRow[]; input: InputChildReport }> {
+export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs: MemoryRow[]; input?: InputChildReport }> {
   const jobs = o.jobs ?? 10_000;
   const checkpoints = o.checkpoints ?? [1000, jobs];
   const log = o.log ?? ((l: string) => console.error(l));
   const fsStat = await statfs(tmpdir());
   log(`  free space in ${tmpdir()}: ${fmt((fsStat.bavail * fsStat.bsize) / 1024 ** 3, 1)} GB (images are deleted as they are saved)`);
-  const emu = await startEmulator({ imageBytes: o.imageBytes ?? 3_000_000, seed: 1 });
   const runs: MemoryRow[] = [];
+  const concurrencies = o.concurrencies ?? [4, 16];
+  const emu = concurrencies.length > 0 ? await startEmulator({ imageBytes: o.imageBytes ?? 3_000_000, seed: 1 }) : undefined;
   try {
-    for (const c of o.concurrencies ?? [4, 16]) {
+    for (const c of concurrencies) {
       const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-mem-'));
       try {
         const report = await runChild<MemoryChildReport>([
           here('./memory-child.ts'),
-          '--url', emu.url,
+          '--url', emu!.url,
           '--out', join(dir, 'out'),
           '--jobs', String(jobs),
           '--concurrency', String(c),
           '--checkpoints', checkpoints.join(','),
+          '--rss-cap-mb', String(o.rssCapMb ?? 3072),
         ]);
         const first = report.checkpoints[0]?.heapUsed ?? Number.NaN;
-        const last = report.checkpoints.at(-1)?.heapUsed ?? Number.NaN;
+        const last = report.checkpoints.length > 1 ? report.checkpoints.at(-1)!.heapUsed : Number.NaN;
         runs.push({ report, limitBytes: rssLimit(c), heapRatio: last / first });
-        log(`  C=${c}: ${report.succeeded}/${jobs} ok in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
+        log(`  C=${c}: ${report.succeeded}/${jobs} ok${report.capped ? ' (stopped at the RSS cap)' : ''} in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
   } finally {
-    await emu.close();
+    await emu?.close();
   }
-  const input = await inputBench(o.inputLines ?? 100_000);
-  log(`  input: ${input.jobs} jobs from ${o.inputLines ?? 100_000} lines in ${fmt(input.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(input.peakRss), 0)} MB`);
+  const lines = o.inputLines ?? 100_000;
+  if (lines === 0) return { runs };
+  const input = await inputBench(lines);
+  log(`  input: ${input.jobs} jobs from ${lines} lines in ${fmt(input.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(input.peakRss), 0)} MB`);
   return { runs, input };
 }
 
@@ -105,19 +111,22 @@ async function inputBench(lines: number): Promise<InputChildReport> {
 }
 
 export function memoryTable(runs: readonly MemoryRow[]): string {
+  const atCheckpoints = (r: MemoryChildReport, f: (c: MemoryChildReport['checkpoints'][number]) => number) =>
+    r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(f(c)), 1)}`).join(' → ') || '—';
   return markdownTable(
-    ['concurrency C', 'jobs', 'succeeded', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'heap after GC (MB)', 'heap ratio last ÷ first'],
+    ['C', 'jobs saved', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'peak external (MB)', 'heapUsed after GC (MB)', 'external after GC (MB)', 'heap ratio last ÷ first'],
     runs.map(({ report: r, limitBytes, heapRatio }) => [
       String(r.concurrency),
-      String(r.jobs),
-      String(r.succeeded),
+      `${r.done} / ${r.jobs}${r.capped ? ' (stopped: RSS cap)' : ''}${r.gcEvery ? ` (GC every ${r.gcEvery})` : ''}`,
       fmt(r.wallMs / 1000, 1),
       fmt(mb(r.baselineRss), 0),
       `${fmt(mb(r.peakRss), 0)} ${r.peakRss <= limitBytes ? '✅' : '❌'}`,
       fmt(mb(limitBytes), 0),
       fmt(mb(r.peakHeapUsed), 0),
-      r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(c.heapUsed), 1)}`).join(' → '),
-      `${fmt(heapRatio, 3)} ${Math.abs(heapRatio - 1) <= 0.1 ? '✅' : '❌'}`,
+      fmt(mb(r.peakExternal), 0),
+      atCheckpoints(r, (c) => c.heapUsed),
+      atCheckpoints(r, (c) => c.external),
+      r.checkpoints.length < 2 ? '— (never reached the last checkpoint)' : `${fmt(heapRatio, 3)} ${Math.abs(heapRatio - 1) <= 0.1 ? '✅' : '❌'}`,
     ]),
   );
 }

@@ -1,10 +1,14 @@
 // Issue 3 benchmark, "Ride the quota": the seed's pattern against generateImages() with a known and with a
 // discovered quota, side by side on the same emulator profiles. Everything is measured in emulated time.
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { generateImages } from '../src/run.ts';
 import { startRemoteEmulator } from './lib/remote-emulator.ts';
 import { emulatedRetryInfo, scaledClock } from './lib/scaled.ts';
-import { fmt, markdownTable, median, seededRandom } from './lib/stats.ts';
+import { fmt, seededRandom } from './lib/stats.ts';
+import { summarise } from './quota-table.ts';
+import type { QuotaRow } from './quota-table.ts';
+import { runVirtual } from './virtual.ts';
 import { emulatorOptions, makespanBound, quotaProfiles } from './quota-profiles.ts';
 import type { QuotaProfile } from './quota-profiles.ts';
 import { runSeedPattern } from './seed-pattern.ts';
@@ -19,8 +23,10 @@ const API_KEY = 'bench-key';
 export interface QuotaBenchOptions {
   /** Jobs per run. @default 1000 */
   n?: number;
-  /** Runs per (profile, runner); medians are reported. @default 3 */
+  /** Runs per (profile, imagebatch runner); medians are reported. @default 3 */
   reps?: number;
+  /** Runs of the seed pattern, the longest runner (its medians come from these). @default 1 */
+  seedReps?: number;
   /** Real seconds a run should take: each run's timeScale is chosen from its bound. @default 8 */
   targetRealS?: number;
   /** Only profiles whose name contains this. @default all */
@@ -42,6 +48,8 @@ export interface RunMetrics {
   maxInFlight: number;
   realS: number;
   lagP99Ms: number;
+  /** 1-minute load average of the machine when the run started. */
+  load: number;
 }
 
 async function runImagebatch(p: QuotaProfile, runner: Runner, url: string, scale: number, seed: number, signal: AbortSignal): Promise<number> {
@@ -70,6 +78,7 @@ async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS
   const boundS = makespanBound(p, CONCURRENCY[runner]);
   const scale = Number(((targetRealS * 1000) / (boundS * 1000)).toPrecision(2));
   const seed = 1 + rep;
+  const load = loadavg()[0] ?? Number.NaN;
   const schedule = p.quota.slice(1).map((q) => ({
     atRealMs: q.atS * 1000 * scale,
     quota: { requestsPerMinute: q.requestsPerMinute, imagesPerMinute: q.requestsPerMinute },
@@ -110,87 +119,45 @@ async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS
     maxInFlight: c.maxInFlight,
     realS: (end - start) / 1000,
     lagP99Ms: lag.percentile(99) / 1e6,
+    load,
   };
 }
 
-export interface QuotaRow {
-  profile: string;
-  runner: Runner;
-  n: number;
-  runs: RunMetrics[];
-  /** Medians over runs. */
-  makespanS: number;
-  ratio: number;
-  per1000: number;
-  attemptsPerItem: number;
-  insidePause: number;
-  succeeded: number;
-  speedup?: number;
-}
-
-function summarise(runs: RunMetrics[], n: number): QuotaRow {
-  const first = runs[0]!;
-  return {
-    profile: first.profile,
-    runner: first.runner,
-    n,
-    runs,
-    makespanS: median(runs.map((r) => r.makespanS)),
-    ratio: median(runs.map((r) => r.makespanS / r.boundS)),
-    per1000: median(runs.map((r) => (1000 * r.quota429) / Math.max(1, r.requests))),
-    attemptsPerItem: median(runs.map((r) => r.requests / n)),
-    insidePause: median(runs.map((r) => r.insidePause)),
-    succeeded: median(runs.map((r) => r.succeeded)),
-  };
-}
-
-/** Runs every (profile, runner) `reps` times, interleaved so drift in machine load hits every runner alike. */
-export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<QuotaRow[]> {
+/** Every (profile, runner), interleaved so drift in machine load hits every runner alike; plus the virtual-time runs. */
+export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<{ emulator: QuotaRow[]; virtual: QuotaRow[] }> {
   const n = o.n ?? 1000;
   const reps = o.reps ?? 3;
+  const seedReps = o.seedReps ?? 1;
   const target = o.targetRealS ?? 8;
   const log = o.log ?? ((l: string) => console.error(l));
-  const rows: QuotaRow[] = [];
+  const emulator: QuotaRow[] = [];
+  const virtual: QuotaRow[] = [];
   for (const p of quotaProfiles(n).filter((x) => !o.profileFilter || x.name === o.profileFilter)) {
     const byRunner = new Map<Runner, RunMetrics[]>(RUNNERS.map((r) => [r, []]));
+    const virtualRuns = new Map<Runner, RunMetrics[]>(RUNNERS.map((r) => [r, []]));
     for (let rep = 0; rep < reps; rep++) {
       for (const runner of RUNNERS) {
+        const v = await runVirtual(p, runner, 1 + rep);
+        virtualRuns.get(runner)!.push({ ...v, profile: p.name, timeScale: 0, maxInFlight: 0, realS: 0, lagP99Ms: 0, load: 0 });
+        if (runner === 'seed-pattern' && rep >= seedReps) continue;
         const m = await runOnce(p, runner, rep, target);
         byRunner.get(runner)!.push(m);
         log(
-          `  ${p.name} | ${runner} #${rep + 1}: ${fmt(m.makespanS, 0)} s emulated (bound ${fmt(m.boundS, 0)}), ${m.succeeded}/${n} ok, ` +
-            `${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses, max in flight ${m.maxInFlight}, ` +
-            `${fmt(m.realS, 1)} s real at scale ${m.timeScale}, loop lag p99 ${fmt(m.lagP99Ms, 1)} ms`,
+          `  ${p.name} | ${runner} #${rep + 1}: ${fmt(m.makespanS, 0)} s emulated (bound ${fmt(m.boundS, 0)}; virtual ${fmt(v.makespanS, 0)}), ` +
+            `${m.succeeded}/${n} ok, ${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses, max in flight ${m.maxInFlight}, ` +
+            `${fmt(m.realS, 1)} s real at scale ${m.timeScale}, loop lag p99 ${fmt(m.lagP99Ms, 1)} ms, load ${fmt(m.load, 1)}`,
         );
       }
     }
-    const seed = summarise(byRunner.get('seed-pattern')!, n);
-    rows.push(seed);
-    for (const runner of RUNNERS.slice(1)) {
-      const row = summarise(byRunner.get(runner)!, n);
-      row.speedup = seed.makespanS / row.makespanS;
-      rows.push(row);
+    for (const [rows, runs] of [[emulator, byRunner], [virtual, virtualRuns]] as const) {
+      const seed = summarise(runs.get('seed-pattern')!, n);
+      rows.push(seed);
+      for (const runner of RUNNERS.slice(1)) {
+        const row = summarise(runs.get(runner)!, n);
+        row.speedup = seed.makespanS / row.makespanS;
+        rows.push(row);
+      }
     }
   }
-  return rows;
+  return { emulator, virtual };
 }
-
-export function quotaTable(rows: readonly QuotaRow[]): string {
-  return markdownTable(
-    ['profile', 'runner', 'time scale', 'makespan (emulated s)', 'bound (s)', 'makespan ÷ bound', '429s / 1000 req', 'attempts / item', 'starts inside pauses', 'succeeded', 'speed-up vs seed'],
-    rows.map((r) => [
-      r.profile,
-      r.runner,
-      String(r.runs[0]?.timeScale ?? ''),
-      fmt(r.makespanS, 0),
-      fmt(r.runs[0]?.boundS ?? Number.NaN, 0),
-      fmt(r.ratio, 3),
-      fmt(r.per1000, 1),
-      fmt(r.attemptsPerItem, 3),
-      fmt(r.insidePause, 0),
-      `${fmt(r.succeeded, 0)} / ${r.n}`,
-      r.speedup === undefined ? '—' : `${fmt(r.speedup, 1)}×`,
-    ]),
-  );
-}
-

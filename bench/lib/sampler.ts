@@ -8,7 +8,8 @@ export interface MemoryPeaks {
   external: number;
 }
 
-export function sampleMemory(everyMs = 100): { peaks: MemoryPeaks; sample: () => void; stop: () => MemoryPeaks } {
+/** `onSample` sees each RSS reading (for a safety cap). */
+export function sampleMemory(everyMs = 100, onSample?: (rss: number) => void): { peaks: MemoryPeaks; sample: () => void; stop: () => MemoryPeaks } {
   const peaks: MemoryPeaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0 };
   const sample = () => {
     const m = process.memoryUsage();
@@ -16,6 +17,7 @@ export function sampleMemory(everyMs = 100): { peaks: MemoryPeaks; sample: () =>
     peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
     peaks.heapTotal = Math.max(peaks.heapTotal, m.heapTotal);
     peaks.external = Math.max(peaks.external, m.external);
+    onSample?.(m.rss);
   };
   sample();
   const timer = setInterval(sample, everyMs);

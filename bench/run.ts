@@ -1,0 +1,86 @@
+// `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
+//   --only <names>  comma-separated subset of: quota, memory, input, batch
+//   --quick         smaller runs for a smoke check (< 3 min): 300 jobs per quota run, one run each,
+//                   2,000 jobs per memory run, a 20,000-line input, 2,000 batch results
+import { execFile } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fmt } from './lib/stats.ts';
+import { inputTable, memoryTable, runMemoryBench } from './memory.ts';
+import { runQuotaBench } from './quota.ts';
+import { quotaTable, virtualTable } from './quota-table.ts';
+
+const NAMES = ['quota', 'memory', 'input', 'batch'] as const;
+type Name = (typeof NAMES)[number];
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const only = new Set((values.only ?? NAMES.join(',')).split(',').map((s) => s.trim()));
+for (const name of only) if (!NAMES.includes(name as Name)) throw new Error(`--only: unknown benchmark "${name}" (known: ${NAMES.join(', ')})`);
+const quick = values.quick ?? false;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const print = (text = '') => process.stdout.write(`${text}\n`);
+const started = Date.now();
+
+print(`## Results (${quick ? 'quick' : 'full'} run, ${new Date().toISOString().slice(0, 16)}Z)`);
+print();
+print(`Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
+print(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GB, Node ${process.version}, load average at start ${loadavg().map((x) => fmt(x, 1)).join(' / ')}`);
+print();
+
+if (only.has('quota')) {
+  const n = quick ? 300 : 1000;
+  log(`quota: ${n} jobs per run`);
+  const { emulator, virtual } = await runQuotaBench({ n, reps: quick ? 1 : 3, seedReps: 1, targetRealS: quick ? 3 : 8, log });
+  print(`### Ride the quota: emulator (HTTP, scaled time), N = ${n}, medians`);
+  print();
+  print(quotaTable(emulator));
+  print();
+  print(`### Ride the quota: the same profiles in virtual time (scheduler + simulated server, FakeClock), medians over seeds`);
+  print();
+  print(virtualTable(virtual));
+  print();
+}
+
+if (only.has('memory') || only.has('input')) {
+  const jobs = quick ? 2000 : 10_000;
+  const inputLines = quick ? 20_000 : 100_000;
+  log(`memory: ${jobs} jobs per run`);
+  const { runs, input } = await runMemoryBench({
+    jobs,
+    checkpoints: quick ? [200, jobs] : [1000, jobs],
+    concurrencies: only.has('memory') ? [4, 16] : [],
+    inputLines: only.has('input') ? inputLines : 0,
+    log,
+  });
+  if (runs.length > 0) {
+    print(`### Bounded memory: runToDisk, 3 MB images, zero latency`);
+    print();
+    print(memoryTable(runs));
+    print();
+  }
+  if (input) {
+    print(`### Bounded memory: streamed input (validateInput + readJobs)`);
+    print();
+    print(inputTable(input, inputLines));
+    print();
+  }
+}
+
+if (only.has('batch')) {
+  const n = quick ? 2000 : 10_000;
+  log(`batch: ${n} results`);
+  // bench/batch-fetch.ts is another helper's script: run as a child so its memory figures are its own.
+  const script = fileURLToPath(new URL('./batch-fetch.ts', import.meta.url));
+  const table = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', script, '--n', String(n)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`batch-fetch failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
+    ),
+  );
+  print(`### Batch API: fetch and write ${n} results (bench/batch-fetch.ts)`);
+  print();
+  print(table);
+  print();
+}
+
+log(`done in ${fmt((Date.now() - started) / 1000, 0)} s`);
