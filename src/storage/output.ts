@@ -9,6 +9,7 @@ import type { ImageCache } from './cache.ts';
 import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
 import { confinedPath, imageFileName } from './names.ts';
 import { lockFolder } from './lock.ts';
+import { sidecarJson, sidecarName, withPngProvenance } from './metadata.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const GALLERY_FILE = 'index.html';
@@ -73,19 +74,25 @@ export class OutputFolder {
     const files: ManifestFile[] = [];
     if (result.status === 'succeeded') {
       const count = result.images.length;
+      // No index or folder in it: the same request gives the same bytes in every output folder (and the cache).
+      const provenance = { prompt: result.job.prompt, key: result.job.key, model: result.model, variant: result.job.variant };
       for (const [i, img] of result.images.entries()) {
         const name = imageFileName(result.job, i + 1, count, img.mimeType);
         const path = confinedPath(this.dir, name);
-        const sha256 = sha256Hex(img.data);
-        if (!(options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path)))) {
-          try {
-            await writeFileAtomic(path, img.data, { fsync: true });
-          } catch (e) {
-            throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
-          }
+        // The prompt travels inside the PNG; the manifest records the bytes as written, metadata included.
+        const png = img.mimeType === 'image/png';
+        const data = png ? withPngProvenance(img.data, provenance) : img.data;
+        const sha256 = sha256Hex(data);
+        const linked = data === img.data && options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path));
+        try {
+          if (!linked) await writeFileAtomic(path, data, { fsync: true });
+          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true });
+        } catch (e) {
+          throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
         }
         img.file = name;
-        img.bytes = img.data.byteLength;
+        img.data = data;
+        img.bytes = data.byteLength;
         img.sha256 = sha256;
         files.push({ path: name, bytes: img.bytes, sha256, mimeType: img.mimeType });
       }
@@ -140,6 +147,7 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
         continue; // a hostile or hand-edited line naming a path outside: never delete it
       }
       await gone(p);
+      if (f.mimeType !== 'image/png') await gone(`${p}.json`); // its provenance sidecar
     }
   }
   for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));
