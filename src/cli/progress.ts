@@ -161,6 +161,10 @@ export class ProgressDisplay {
       this.write(`ok   ${name}  ${formatMs(e.latencyMs)}  attempts ${e.attempts}${tail}\n`);
     } else if (e.type === 'failed') {
       this.write(`FAIL ${pad4(e.index)}  ${e.reason}: ${oneLine(e.message)}  attempts ${e.attempts}\n`);
+    } else if (e.type === 'retried') {
+      // Shown so a reader sees the retry policy at work (e.g. a text-only answer asked again for an image).
+      const how = e.reason === 'no_image' ? 'answered without an image; asking again for an image only' : `${e.reason}; again in ${formatMs(e.delayMs)}`;
+      this.write(`retry ${pad4(e.index)}  attempt ${e.attempt} ${how}\n`);
     } else if (e.type === 'paused') {
       const quota = e.quotaId ? ` [${e.quotaId}]` : '';
       this.write(`paused ${formatMs(Math.max(0, e.untilMs - e.at))}: ${oneLine(e.reason)}${quota}\n`);

@@ -61,21 +61,22 @@ function run(opts: Partial<ProgressOptions>, stream = new FakeStream()): FakeStr
 }
 
 describe('plain mode', () => {
-  test('one line per finished job plus paused/resumed lines and a summary', () => {
+  test('one line per finished job plus retry, paused/resumed lines and a summary', () => {
     const lines = run({ mode: 'plain', noColor: true }).text.trimEnd().split('\n');
-    assert.equal(lines[0], 'paused 37.0s: quota: per-minute limit [GenerateRequestsPerMinutePerProjectPerModel]');
-    assert.equal(lines[1], 'resumed');
-    assert.equal(lines[2], 'ok   0003-a-steaming-cup.png  1.2s  attempts 2  $0.0390');
-    assert.equal(lines[3], 'FAIL 0007  blocked: IMAGE_SAFETY the image was blocked  attempts 1');
-    assert.equal(lines[4], 'ok   0008-b.png (+1)  5ms  attempts 0  cached');
-    assert.match(lines[5] ?? '', /^done: 2\/4 succeeded/);
+    assert.equal(lines[0], 'retry 0003  attempt 1 server; again in 500ms');
+    assert.equal(lines[1], 'paused 37.0s: quota: per-minute limit [GenerateRequestsPerMinutePerProjectPerModel]');
+    assert.equal(lines[2], 'resumed');
+    assert.equal(lines[3], 'ok   0003-a-steaming-cup.png  1.2s  attempts 2  $0.0390');
+    assert.equal(lines[4], 'FAIL 0007  blocked: IMAGE_SAFETY the image was blocked  attempts 1');
+    assert.equal(lines[5], 'ok   0008-b.png (+1)  5ms  attempts 0  cached');
+    assert.match(lines[6] ?? '', /^done: 2\/4 succeeded/);
     assert.ok(lines.some((l) => /failed\s+1 \(blocked 1\)/.test(l)));
     assert.ok(lines.some((l) => /cost\s+\$0\.0780/.test(l)));
   });
 
   test('auto mode picks plain for a non-TTY stream', () => {
     const out = run({ noColor: true }).text;
-    assert.match(out, /^paused/);
+    assert.match(out, /^retry 0003/);
     assert.ok(!out.includes('\r'));
   });
 });
