@@ -38,6 +38,7 @@ export { GeminiClient } from './gemini/client.ts';
 export type { GeminiClientOptions } from './gemini/client.ts';
 export { buildRequest } from './gemini/request.ts';
 export { systemClock, FakeClock } from './internal/clock.ts';
+export { seededRandom } from './internal/random.ts';
 export type { Clock } from './internal/clock.ts';
 export {
   submitBatch,

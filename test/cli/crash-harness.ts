@@ -118,14 +118,5 @@ export async function checkFolder(dir: string): Promise<{ problems: string[]; im
   return { problems, images: names.filter((n) => /\.(png|jpg)$/.test(n)).sort(), temps: names.filter((n) => n.endsWith('.tmp')) };
 }
 
-/** A small seeded PRNG (mulberry32), so kill timings and choices repeat from run to run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so kill timings and choices repeat from run to run. */
+export { seededRandom as seeded } from '../../src/internal/random.ts';

@@ -7,17 +7,7 @@ import { flushMicrotasks } from '../../src/internal/clock.ts';
 import type { Outcome } from '../../src/types.ts';
 import type { AttemptContext } from '../../src/scheduler/index.ts';
 
-/** Deterministic PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../src/internal/random.ts';
 
 /**
  * Settles `work` by advancing the fake clock to each next sleeper. Throws if nothing is scheduled
