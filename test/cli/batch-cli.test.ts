@@ -1,43 +1,18 @@
-// `imagebatch batch ...` as a user runs it: the real CLI (`node --import tsx src/cli/main.ts`) in a temp folder,
+// `imagebatch batch ...` as a user runs it: the real CLI (bin/imagebatch.js) in a temp folder,
 // against an emulator in its own process (`imagebatch emulator`) or in this one; exit codes 0 / 1 / 2 / 3.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanEnv } from '../helpers/cli.ts';
+import { spawnCli } from '../helpers/cli.ts';
+import type { CliProcess } from '../helpers/cli.ts';
 import { imagesIn, manifestOf, tempDir } from '../helpers/emu.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const KEY = 'AIzaSyBATCHcliKEY-abcdefghijklmnopqrst';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], cwd: string, env: Record<string, string | undefined>) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cleanEnv(cwd, env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const done = new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { child, done, stdout: () => stdout };
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
-const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => start(args, dir, env).done;
+const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => spawnCli(args, { cwd: dir, env, timeoutMs: 20_000 }).done;
 const jsonLines = (s: string) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 before(async () => {
@@ -47,12 +22,12 @@ before(async () => {
 after(async () => cleanup());
 
 describe('batch submit → status → wait → fetch against `imagebatch emulator` in another process', () => {
-  let emulator: ReturnType<typeof start>;
+  let emulator: CliProcess;
   let url: string;
   before(async () => {
-    emulator = start(['emulator', '--time-scale', '0.001'], dir, {});
-    for (let i = 0; i < 400 && !emulator.stdout().includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
-    url = emulator.stdout().split('\n')[0]!.trim();
+    emulator = spawnCli(['emulator', '--time-scale', '0.001'], { cwd: dir, timeoutMs: 120_000 });
+    for (let i = 0; i < 400 && !emulator.output().stdout.includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+    url = emulator.output().stdout.split('\n')[0]!.trim();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   });
   after(async () => {

@@ -1,43 +1,17 @@
 // Exit codes of `imagebatch batch ...` (1 / 2 / 3), the offline `--emulator` run and `generate --mode`: the real CLI
-// (`node --import tsx src/cli/main.ts`) in a temp folder, against an emulator in this process.
+// (bin/imagebatch.js) in a temp folder, against an emulator in this process.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cleanEnv } from '../helpers/cli.ts';
+import { spawnCli } from '../helpers/cli.ts';
 import { imagesIn, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const KEY = 'AIzaSyBATCHcliKEY-abcdefghijklmnopqrst';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], cwd: string, env: Record<string, string | undefined>) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cleanEnv(cwd, env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const done = new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { child, done, stdout: () => stdout };
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
-const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => start(args, dir, env).done;
+const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => spawnCli(args, { cwd: dir, env, timeoutMs: 20_000 }).done;
 const jsonLines = (s: string) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 before(async () => {

@@ -10,6 +10,7 @@ import type { ManifestEntry } from '../../src/storage/manifest.ts';
 import type { JobInput } from '../../src/types.ts';
 import { abortableSleep } from '../../src/internal/clock.ts';
 import type { Clock } from '../../src/internal/clock.ts';
+import { manifestOf } from '../helpers/emu.ts';
 
 export const KEY = 'batch-test-key';
 
@@ -45,22 +46,11 @@ export function jobs(n: number, prefix = 'a lighthouse'): JobInput[] {
   }));
 }
 
-export async function manifest(dir: string): Promise<ManifestEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'manifest.jsonl'), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ManifestEntry);
-}
+export { manifestOf as manifest };
 
 /** The last line per key, asserting no key was written twice. */
 export async function entriesByKey(dir: string): Promise<Map<string, ManifestEntry>> {
-  const all = await manifest(dir);
+  const all = await manifestOf(dir);
   const byKey = new Map<string, ManifestEntry>();
   for (const e of all) {
     assert.ok(!byKey.has(e.key), `key ${e.key} written twice in ${dir}`);

@@ -1,31 +1,11 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { formatIssue } from '../../src/errors.ts';
 import { readJobs, validateInput, openInput } from '../../src/input/index.ts';
-import type { Job } from '../../src/types.ts';
+import { all, scratchFolder } from '../helpers/files.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ib-input-fmt-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Buffer): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
-
-async function all(it: AsyncIterable<Job>): Promise<Job[]> {
-  const out: Job[] = [];
-  for await (const j of it) out.push(j);
-  return out;
-}
+const scratch = scratchFolder('ib-input-fmt-');
+const file = scratch.file;
 
 describe('txt', () => {
   test('one prompt per line; blank lines and # comments skipped; index counts jobs, source.line keeps the line', async () => {

@@ -1,32 +1,15 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.ts';
 import { MAX_PROMPT_LENGTH, MAX_REF_BYTES, readJobs, validateInput } from '../../src/input/index.ts';
 import type { Job } from '../../src/types.ts';
+import { all, scratchFolder } from '../helpers/files.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ib-input-hostile-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Buffer): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
-
-async function all(it: AsyncIterable<Job>): Promise<Job[]> {
-  const out: Job[] = [];
-  for await (const j of it) out.push(j);
-  return out;
-}
+const scratch = scratchFolder('ib-input-hostile-');
+const file = scratch.file;
 
 describe('hostile input', () => {
   test('empty file → "no prompts" (validate returns it, readJobs throws it)', async () => {
@@ -44,13 +27,13 @@ describe('hostile input', () => {
   });
 
   test('missing file → InputError with line 0 (thrown, not returned)', async () => {
-    const p = join(dir, 'absent.txt');
+    const p = join(scratch.dir(), 'absent.txt');
     await assert.rejects(validateInput(p), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.deepEqual(e.issues, [{ file: p, line: 0, message: 'file not found' }]);
       return true;
     });
-    await assert.rejects(validateInput(dir), (e: unknown) => e instanceof InputError && /directory/.test(e.message));
+    await assert.rejects(validateInput(scratch.dir()), (e: unknown) => e instanceof InputError && /directory/.test(e.message));
   });
 
   test(`a prompt up to ${MAX_PROMPT_LENGTH} characters is fine; one longer is an issue; a 1 MB line does not break the next`, async () => {
@@ -100,13 +83,13 @@ describe('reference images', () => {
   let refDir: string;
   const png = Buffer.from('\x89PNG fake bytes');
   before(async () => {
-    refDir = join(dir, 'refs');
+    refDir = join(scratch.dir(), 'refs');
     await mkdir(join(refDir, 'sub'), { recursive: true });
     await writeFile(join(refDir, 'sub', 'cat.png'), png);
     await writeFile(join(refDir, 'photo.JPG'), 'jpeg');
     await writeFile(join(refDir, 'notes.txt'), 'x');
-    await writeFile(join(dir, 'outside.png'), png);
-    await symlink(join(dir, 'outside.png'), join(refDir, 'link.png'));
+    await writeFile(join(scratch.dir(), 'outside.png'), png);
+    await symlink(join(scratch.dir(), 'outside.png'), join(refDir, 'link.png'));
   });
 
   const line = (images: string[], prompt = 'edit') => JSON.stringify({ prompt, images });
@@ -146,7 +129,7 @@ describe('reference images', () => {
     assert.deepEqual((await validateInput(p, { allowOutsideRefs: true })).issues, []);
     const p2 = join(refDir, 'base.jsonl');
     await writeFile(p2, line(['outside.png']));
-    assert.deepEqual((await validateInput(p2, { baseDir: dir })).issues, []);
+    assert.deepEqual((await validateInput(p2, { baseDir: scratch.dir() })).issues, []);
   });
 
   test('each image at most 7 MB; the request (base64 + prompt) under 20 MB', async () => {

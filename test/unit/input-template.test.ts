@@ -1,32 +1,15 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { OptionError } from '../../src/errors.ts';
 import { jobKey, openInput, readJobs, validateInput, type InputOptions } from '../../src/input/index.ts';
-import type { Job } from '../../src/types.ts';
+import { all, scratchFolder } from '../helpers/files.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ib-input-tpl-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
-
-async function all(it: AsyncIterable<Job>): Promise<Job[]> {
-  const out: Job[] = [];
-  for await (const j of it) out.push(j);
-  return out;
-}
+const scratch = scratchFolder('ib-input-tpl-');
+const file = scratch.file;
 
 describe('templates', () => {
   test('{column} from CSV rows and {a|b} alternatives expand to the cross product, first group slowest', async () => {
@@ -183,11 +166,11 @@ describe('stdin', () => {
   });
 
   test("relative reference images from stdin resolve against baseDir", async () => {
-    await writeFile(join(dir, 'r.png'), 'png');
+    await writeFile(join(scratch.dir(), 'r.png'), 'png');
     const stdin = Readable.from(['{"prompt":"a","images":["r.png"]}\n']);
-    const r = await openInput('-', { stdin, format: 'jsonl', baseDir: dir });
+    const r = await openInput('-', { stdin, format: 'jsonl', baseDir: scratch.dir() });
     const jobs = await all(r.jobs);
     await r.cleanup();
-    assert.equal(jobs[0]?.images?.[0]?.path, join(dir, 'r.png'));
+    assert.equal(jobs[0]?.images?.[0]?.path, join(scratch.dir(), 'r.png'));
   });
 });
