@@ -28,6 +28,7 @@ import { int, positive } from './flags.ts';
 import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
+import { inputOptions } from './input-flags.ts';
 
 interface CommonFlags {
   out: string;
@@ -221,15 +222,7 @@ async function waitCommand(flags: CollectFlags, wait: boolean, emulator?: Emulat
 }
 
 async function submitCommand(file: string, flags: SubmitFlags): Promise<number> {
-  const input = await openInput(file, {
-    model: flags.model,
-    aspectRatio: flags.aspectRatio,
-    imageSize: flags.imageSize,
-    template: flags.template,
-    variants: flags.variants,
-    format: flags.format,
-    allowOutsideRefs: flags.allowOutsideRefs,
-  });
+  const input = await openInput(file, inputOptions(flags));
   const emulator = flags.emulator ? await startEmulator({}) : undefined;
   try {
     if (emulator && !flags.json) err(`emulator: ${emulator.url} (built in: it stops with this command, so results are fetched now)`);

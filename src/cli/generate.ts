@@ -13,6 +13,7 @@ import { installStopHandlers } from './signals.ts';
 import { batchOptions, chooseRunMode, runForMode } from './batch.ts';
 import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
+import { inputOptions } from './input-flags.ts';
 
 export interface GenerateFlags extends ModeFlags {
   out: string;
@@ -99,15 +100,7 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
   }
   let input;
   try {
-    input = await openInput(file, {
-      model: flags.model,
-      aspectRatio: flags.aspectRatio,
-      imageSize: flags.imageSize,
-      template: flags.template,
-      variants: flags.variants,
-      format: flags.format,
-      allowOutsideRefs: flags.allowOutsideRefs,
-    });
+    input = await openInput(file, inputOptions(flags));
   } catch (e) {
     if (isInputError(e)) {
       for (const issue of e.issues) err(formatIssue(issue));
