@@ -24,6 +24,8 @@ export interface MemoryChildReport {
   peakHeapTotal: number;
   peakExternal: number;
   checkpoints: { jobs: number; heapUsed: number; external: number; rss: number }[];
+  /** The same after the run returned (everything it held should be released). */
+  end?: { jobs: number; heapUsed: number; external: number; rss: number };
 }
 
 async function main(): Promise<void> {
@@ -86,6 +88,11 @@ async function main(): Promise<void> {
   });
   report.wallMs = Date.now() - started;
   report.done = done;
+  {
+    const heapUsed = settledHeap();
+    const m = process.memoryUsage();
+    report.end = { jobs: done, heapUsed, external: m.external, rss: m.rss };
+  }
   report.succeeded = summary.succeeded;
   const peaks = mem.stop();
   report.peakRss = peaks.rss;

@@ -15,8 +15,10 @@ import type { MemoryChildReport } from './memory-child.ts';
 export interface MemoryBenchOptions {
   /** Jobs per run. @default 10_000 */
   jobs?: number;
-  /** Where the heap is measured after full GCs; the ratio is last ÷ first. @default [1000, jobs] */
+  /** Where the heap is measured after full GCs. @default [100, 1000, jobs] */
   checkpoints?: number[];
+  /** The heap ratio is heapUsed at `jobs` ÷ heapUsed at this checkpoint. @default 1000 */
+  ratioFrom?: number;
   /** @default [4, 16] */
   concurrencies?: number[];
   /** Lines of the streamed prompt file (0: skip it). @default 100_000 */
@@ -56,7 +58,8 @@ export const rssLimit = (concurrency: number): number => (150 + 12 * concurrency
 
 export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs: MemoryRow[]; input?: InputChildReport }> {
   const jobs = o.jobs ?? 10_000;
-  const checkpoints = o.checkpoints ?? [1000, jobs];
+  const checkpoints = o.checkpoints ?? [100, 1000, jobs];
+  const ratioFrom = o.ratioFrom ?? 1000;
   const log = o.log ?? ((l: string) => console.error(l));
   const fsStat = await statfs(tmpdir());
   log(`  free space in ${tmpdir()}: ${fmt((fsStat.bavail * fsStat.bsize) / 1024 ** 3, 1)} GB (images are deleted as they are saved)`);
@@ -76,9 +79,8 @@ export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs
           '--checkpoints', checkpoints.join(','),
           '--rss-cap-mb', String(o.rssCapMb ?? 3072),
         ]);
-        const first = report.checkpoints[0]?.heapUsed ?? Number.NaN;
-        const last = report.checkpoints.length > 1 ? report.checkpoints.at(-1)!.heapUsed : Number.NaN;
-        runs.push({ report, limitBytes: rssLimit(c), heapRatio: last / first });
+        const at = (n: number) => report.checkpoints.find((x) => x.jobs === n)?.heapUsed ?? Number.NaN;
+        runs.push({ report, limitBytes: rssLimit(c), heapRatio: at(jobs) / at(ratioFrom) });
         log(`  C=${c}: ${report.succeeded}/${jobs} ok${report.capped ? ' (stopped at the RSS cap)' : ''} in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -112,9 +114,9 @@ async function inputBench(lines: number): Promise<InputChildReport> {
 
 export function memoryTable(runs: readonly MemoryRow[]): string {
   const atCheckpoints = (r: MemoryChildReport, f: (c: MemoryChildReport['checkpoints'][number]) => number) =>
-    r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(f(c)), 1)}`).join(' → ') || '—';
+    [...r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(f(c)), 1)}`), ...(r.end ? [`end: ${fmt(mb(f(r.end)), 1)}`] : [])].join(' → ') || '—';
   return markdownTable(
-    ['C', 'jobs saved', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'peak external (MB)', 'heapUsed after GC (MB)', 'external after GC (MB)', 'heap ratio last ÷ first'],
+    ['C', 'jobs saved', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'peak external (MB)', 'heapUsed after GC (MB)', 'external after GC (MB)', 'heap ratio'],
     runs.map(({ report: r, limitBytes, heapRatio }) => [
       String(r.concurrency),
       `${r.done} / ${r.jobs}${r.capped ? ' (stopped: RSS cap)' : ''}${r.gcEvery ? ` (GC every ${r.gcEvery})` : ''}`,
@@ -126,7 +128,7 @@ export function memoryTable(runs: readonly MemoryRow[]): string {
       fmt(mb(r.peakExternal), 0),
       atCheckpoints(r, (c) => c.heapUsed),
       atCheckpoints(r, (c) => c.external),
-      r.checkpoints.length < 2 ? '— (never reached the last checkpoint)' : `${fmt(heapRatio, 3)} ${Math.abs(heapRatio - 1) <= 0.1 ? '✅' : '❌'}`,
+      Number.isNaN(heapRatio) ? '— (a checkpoint was not reached)' : `${fmt(heapRatio, 3)} ${Math.abs(heapRatio - 1) <= 0.1 ? '✅' : '❌'}`,
     ]),
   );
 }

@@ -45,6 +45,8 @@ export interface RunMetrics {
   requests: number;
   quota429: number;
   insidePause: number;
+  /** Starts the client made while it knew of a pause (from its own events); NaN for the seed pattern. */
+  clientInsidePause: number;
   maxInFlight: number;
   realS: number;
   lagP99Ms: number;
@@ -52,10 +54,21 @@ export interface RunMetrics {
   load: number;
 }
 
-async function runImagebatch(p: QuotaProfile, runner: Runner, url: string, scale: number, seed: number, signal: AbortSignal): Promise<number> {
+async function runImagebatch(
+  p: QuotaProfile,
+  runner: Runner,
+  url: string,
+  scale: number,
+  seed: number,
+  signal: AbortSignal,
+): Promise<{ succeeded: number; clientInsidePause: number }> {
   const known = runner === 'imagebatch known' ? p.quota[0]!.requestsPerMinute : undefined;
   const prompts = Array.from({ length: p.n }, (_, i) => `bench prompt ${i}`);
-  let ok = 0;
+  let succeeded = 0;
+  // The emulator counts every arrival before a deadline it announced, including requests that were already on
+  // their way when the 429 went out; the client's own events tell whether it ever started one while it knew.
+  let pauseUntil = Number.NEGATIVE_INFINITY;
+  let clientInsidePause = 0;
   // The client runs on emulated time (see lib/scaled.ts): the quota is passed as it is, per emulated minute,
   // which is quota / timeScale per real minute.
   for await (const r of generateImages(prompts, {
@@ -68,10 +81,14 @@ async function runImagebatch(p: QuotaProfile, runner: Runner, url: string, scale
     fetch: emulatedRetryInfo(scale),
     random: seededRandom(seed),
     signal,
+    onEvent: (e) => {
+      if (e.type === 'paused') pauseUntil = Math.max(pauseUntil, e.untilMs);
+      else if (e.type === 'started' && e.at < pauseUntil) clientInsidePause++;
+    },
   })) {
-    if (r.status === 'succeeded') ok++;
+    if (r.status === 'succeeded') succeeded++;
   }
-  return ok;
+  return { succeeded, clientInsidePause };
 }
 
 async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS: number): Promise<RunMetrics> {
@@ -91,12 +108,13 @@ async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS
   lag.enable();
   const start = performance.now();
   let succeeded = 0;
+  let clientInsidePause = Number.NaN;
   try {
     if (runner === 'seed-pattern') {
       const prompts = Array.from({ length: p.n }, (_, i) => `bench prompt ${i}`);
       succeeded = (await runSeedPattern(prompts, { baseUrl: emu.url, apiKey: API_KEY, timeScale: scale, signal: guard.signal })).succeeded;
     } else {
-      succeeded = await runImagebatch(p, runner, emu.url, scale, seed, guard.signal);
+      ({ succeeded, clientInsidePause } = await runImagebatch(p, runner, emu.url, scale, seed, guard.signal));
     }
   } catch (e) {
     if (!guard.signal.aborted) throw e;
@@ -116,6 +134,7 @@ async function runOnce(p: QuotaProfile, runner: Runner, rep: number, targetRealS
     requests: c.byRoute.generateContent ?? 0,
     quota429: c.byStatus['429'] ?? 0,
     insidePause: c.startsInsidePause,
+    clientInsidePause,
     maxInFlight: c.maxInFlight,
     realS: (end - start) / 1000,
     lagP99Ms: lag.percentile(99) / 1e6,
@@ -138,13 +157,13 @@ export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<{ emulat
     for (let rep = 0; rep < reps; rep++) {
       for (const runner of RUNNERS) {
         const v = await runVirtual(p, runner, 1 + rep);
-        virtualRuns.get(runner)!.push({ ...v, profile: p.name, timeScale: 0, maxInFlight: 0, realS: 0, lagP99Ms: 0, load: 0 });
+        virtualRuns.get(runner)!.push({ ...v, clientInsidePause: Number.NaN, profile: p.name, timeScale: 0, maxInFlight: 0, realS: 0, lagP99Ms: 0, load: 0 });
         if (runner === 'seed-pattern' && rep >= seedReps) continue;
         const m = await runOnce(p, runner, rep, target);
         byRunner.get(runner)!.push(m);
         log(
           `  ${p.name} | ${runner} #${rep + 1}: ${fmt(m.makespanS, 0)} s emulated (bound ${fmt(m.boundS, 0)}; virtual ${fmt(v.makespanS, 0)}), ` +
-            `${m.succeeded}/${n} ok, ${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses, max in flight ${m.maxInFlight}, ` +
+            `${m.succeeded}/${n} ok, ${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses (${m.clientInsidePause} known to the client), max in flight ${m.maxInFlight}, ` +
             `${fmt(m.realS, 1)} s real at scale ${m.timeScale}, loop lag p99 ${fmt(m.lagP99Ms, 1)} ms, load ${fmt(m.load, 1)}`,
         );
       }

@@ -31,7 +31,7 @@ print();
 if (only.has('quota')) {
   const n = quick ? 300 : 1000;
   log(`quota: ${n} jobs per run`);
-  const { emulator, virtual } = await runQuotaBench({ n, reps: quick ? 1 : 3, seedReps: 1, targetRealS: quick ? 3 : 8, log });
+  const { emulator, virtual } = await runQuotaBench({ n, reps: quick ? 1 : 3, seedReps: 1, targetRealS: quick ? 3 : 10, log });
   print(`### Ride the quota: emulator (HTTP, scaled time), N = ${n}, medians`);
   print();
   print(quotaTable(emulator));
@@ -48,7 +48,8 @@ if (only.has('memory') || only.has('input')) {
   log(`memory: ${jobs} jobs per run`);
   const { runs, input } = await runMemoryBench({
     jobs,
-    checkpoints: quick ? [200, jobs] : [1000, jobs],
+    checkpoints: quick ? [100, 200, jobs] : [100, 1000, jobs],
+    ratioFrom: quick ? 200 : 1000,
     concurrencies: only.has('memory') ? [4, 16] : [],
     inputLines: only.has('input') ? inputLines : 0,
     log,
