@@ -7,17 +7,8 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** mulberry32: a tiny seeded generator, so jitter is the same on every run of the bench. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One seeded generator for the whole project (mulberry32), so jitter is the same on every run of the bench.
+export { seededRandom } from '../../src/internal/random.ts';
 
 export function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return '—';
