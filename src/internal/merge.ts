@@ -32,14 +32,33 @@ export class Channel<T> {
     return this.items.length;
   }
 
+  /** Readers waiting for an item (at most one while merging: a lost race must not leave its wait behind). */
+  get waiting(): number {
+    return this.readers.length;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
 
   /** Resolves when an item is available or the channel is closed. */
   ready(): Promise<void> {
-    if (this.items.length > 0 || this.closed) return Promise.resolve();
-    return new Promise<void>((r) => this.readers.push(r));
+    return this.waitReady().ready;
+  }
+
+  /** ready(), plus cancel() to drop the wait: a raced wait that lost must not stay referenced (with its race). */
+  waitReady(): { ready: Promise<void>; cancel: () => void } {
+    if (this.items.length > 0 || this.closed) return { ready: Promise.resolve(), cancel: () => {} };
+    let reader!: () => void;
+    const ready = new Promise<void>((r) => (reader = r));
+    this.readers.push(reader);
+    return {
+      ready,
+      cancel: () => {
+        const i = this.readers.indexOf(reader);
+        if (i >= 0) this.readers.splice(i, 1);
+      },
+    };
   }
 
   private wake(list: (() => void)[]): void {
@@ -74,7 +93,16 @@ export async function* mergeWithChannel<T>(main: AsyncIterator<T>, side: Channel
         (error: unknown): Settled => ({ ok: false, error }),
       );
       // A closed, empty side can never win again: then only main is awaited (else this would spin).
-      const winner = side.isClosed ? await pending : await Promise.race([pending, side.ready().then(() => undefined)]);
+      let winner: Settled | undefined;
+      if (side.isClosed) winner = await pending;
+      else {
+        const wait = side.waitReady();
+        try {
+          winner = await Promise.race([pending, wait.ready.then(() => undefined)]);
+        } finally {
+          wait.cancel();
+        }
+      }
       if (winner === undefined) continue;
       pending = undefined;
       if (!winner.ok) throw winner.error;
