@@ -16,7 +16,10 @@ export interface GenerateOptions {
   model?: string;
   /** Most requests in flight at once; with `adaptive` this is the ceiling. @default 8 */
   concurrency?: number;
-  /** Find the sustainable concurrency from 429/503 and latency samples. @default true */
+  /**
+   * Find the sustainable concurrency from 429/503 and latency samples. Not used when `requestsPerMinute` is given:
+   * the known rate paces every start and the cap stays at `concurrency`. @default true
+   */
   adaptive?: boolean;
   /** Client-side request rate limit (per minute). @default unlimited */
   requestsPerMinute?: number;
