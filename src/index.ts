@@ -34,6 +34,7 @@ export type { ResumeIndex } from './storage/resume.ts';
 export { writeGallery } from './report/gallery.ts';
 export { summarize } from './report/summary.ts';
 export { costOfUsage, estimateCost, knownModel } from './report/cost.ts';
+export { formatMs, formatUsd } from './report/format.ts';
 export { GeminiClient } from './gemini/client.ts';
 export type { GeminiClientOptions } from './gemini/client.ts';
 export { buildRequest } from './gemini/request.ts';

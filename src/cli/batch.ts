@@ -29,6 +29,7 @@ import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
 import { inputOptions } from './input-flags.ts';
+import type { InputFlags } from './input-flags.ts';
 
 interface CommonFlags {
   out: string;
@@ -44,14 +45,7 @@ interface CollectFlags extends CommonFlags {
   name?: string;
 }
 
-interface SubmitFlags extends CollectFlags {
-  model: string;
-  aspectRatio?: string;
-  imageSize?: string;
-  template?: string;
-  variants: number;
-  format?: 'txt' | 'jsonl' | 'csv';
-  allowOutsideRefs: boolean;
+interface SubmitFlags extends CollectFlags, InputFlags {
   emulator: boolean;
   wait: boolean;
   deadline?: number;

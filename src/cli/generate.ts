@@ -14,16 +14,14 @@ import { batchOptions, chooseRunMode, runForMode } from './batch.ts';
 import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
 import { inputOptions } from './input-flags.ts';
+import type { InputFlags } from './input-flags.ts';
 
-export interface GenerateFlags extends ModeFlags {
+export interface GenerateFlags extends ModeFlags, InputFlags {
   out: string;
-  model: string;
   concurrency: number;
   adaptive: boolean;
   rpm?: number;
   ipm?: number;
-  aspectRatio?: string;
-  imageSize?: string;
   timeout: number;
   maxAttempts: number;
   maxRetryDelay: number;
@@ -38,10 +36,6 @@ export interface GenerateFlags extends ModeFlags {
   grace: number;
   dryRun: boolean;
   maxCost?: number;
-  template?: string;
-  variants: number;
-  format?: 'txt' | 'jsonl' | 'csv';
-  allowOutsideRefs: boolean;
   ordered: boolean;
   fsync: 'always' | 'batch';
   gallery: boolean;

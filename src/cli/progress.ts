@@ -7,6 +7,7 @@
 // line when the terminal is narrow, and (4) redraws driven by events, so tests see exactly what a user would.
 import type { Writable } from 'node:stream';
 import type { RunEvent, RunSummary } from '../index.ts';
+import { formatMs, formatUsd } from '../index.ts';
 
 export interface ProgressOptions {
   /** Where the display writes (usually process.stderr or process.stdout). */
@@ -293,20 +294,7 @@ function fit(segments: Segment[], width: number): Segment[] {
   return out;
 }
 
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '--';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const totalS = Math.round(ms / 1000);
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = totalS % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s).padStart(2, '0')}s`;
-}
-
-export function formatUsd(usd: number): string {
-  return `$${usd < 10 ? usd.toFixed(4) : usd.toFixed(2)}`;
-}
+export { formatMs, formatUsd };
 
 const pad4 = (n: number) => String(n).padStart(4, '0');
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
