@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/index.ts';
@@ -11,6 +11,7 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { runToDisk } from '../../src/run-disk.ts';
 import type { RunToDiskOptions } from '../../src/run-disk.ts';
 import { checkFolder, manifestLines, spawnCli } from '../cli/crash-harness.ts';
+import { filesUnder } from '../helpers/emu.ts';
 
 let root: string;
 let emu: Emulator;
@@ -39,15 +40,8 @@ const base = (out: string, cacheDir: string, o: RunToDiskOptions = {}): RunToDis
 });
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else out.push(p);
-  }
-  return out;
-}
+/** Every file under dir, as absolute paths. */
+const walk = async (dir: string): Promise<string[]> => (await filesUnder(dir)).map((f) => join(dir, f));
 
 /** Every blob is named by its own hash, every entry parses and points at blobs of the recorded size, no temps. */
 async function assertCacheConsistent(cacheDir: string): Promise<number> {

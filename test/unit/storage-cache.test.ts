@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StorageError } from '../../src/errors.ts';
 import { ImageCache } from '../../src/storage/cache.ts';
 import { OutputFolder } from '../../src/storage/output.ts';
+import { filesUnder } from '../helpers/emu.ts';
 
 const CACHE_URL = new URL('../../src/storage/cache.ts', import.meta.url).href;
 
@@ -23,15 +24,8 @@ const fresh = () => mkdtemp(join(root, `c${n++}-`));
 const sha = (d: Uint8Array | string) => createHash('sha256').update(d).digest('hex');
 const png = (s: string) => ({ mimeType: 'image/png', data: Buffer.from(s) });
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else out.push(p);
-  }
-  return out;
-}
+/** Every file under dir, as absolute paths. */
+const walk = async (dir: string): Promise<string[]> => (await filesUnder(dir)).map((f) => join(dir, f));
 
 describe('ImageCache', () => {
   test('keyFor: stable, 32 hex, independent of key order, sensitive to model/request/variant; variant 0 = none', () => {
