@@ -2,7 +2,7 @@
 // summary.json and the HTML gallery. State is derived from what is on disk, never from memory.
 import { isRunLevelError } from './errors.ts';
 import type { JobsSource } from './options.ts';
-import { generateImages, toJob, withReferenceHashes } from './run.ts';
+import { generateImages } from './run.ts';
 import type { GenerateImagesOptions } from './run.ts';
 import { writeGallery } from './report/gallery.ts';
 import { summarize } from './report/summary.ts';
@@ -83,12 +83,11 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: Date.now() });
       return undefined;
     });
-    const model = options.model;
+    // generateImages() turns inputs into keyed jobs; here they are only counted, for the summary.
     async function* counted(): AsyncGenerator<JobInput> {
-      let i = 0;
       for await (const input of jobs) {
         total++;
-        yield toJob(await withReferenceHashes(input), i++, model ?? 'gemini-2.5-flash-image');
+        yield input;
       }
     }
     const onEvent = options.onEvent;
