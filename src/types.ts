@@ -120,8 +120,6 @@ export type FailureReason =
   | 'no_image'
   | 'blocked'
   | ErrorReason
-  /** Stopped by the run (max cost, stop signal, run-level failure) before it could finish. */
-  | 'stopped'
   /** A batch job expired or failed before this request was answered. */
   | 'batch_expired'
   | 'batch_failed';
