@@ -4,6 +4,7 @@
 import { ApiError, AuthError, OptionError } from '../errors.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
 import { Attempt, describeNetworkError } from './attempt.ts';
+import { BodyParseError, InlineDataReader } from './body.ts';
 import { modelPath } from './names.ts';
 import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
 import { createRedactor } from './redact.ts';
@@ -113,20 +114,20 @@ export class GeminiClient {
     return this.#redact(text);
   }
 
-  /** One attempt. Never throws for HTTP, network or timeout problems: returns an Outcome. */
+  /**
+   * One attempt. Never throws for HTTP, network or timeout problems: returns an Outcome. A 200 body is read as a
+   * stream with each image's base64 decoded as it arrives (see body.ts), so no image is ever held as text.
+   */
   async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<Outcome> {
     const url = this.#url(`${modelPath(model)}:generateContent`);
-    const r = await this.#exchange('POST', url, JSON.stringify(request), { 'content-type': 'application/json' }, options);
+    const r = await this.#exchange('POST', url, JSON.stringify(request), { 'content-type': 'application/json' }, options, readAnswer);
     if (!r.ok) return r.failure;
-    const { status, headers, text } = r.value;
-    if (status < 200 || status > 299) return outcomeFromError(status, text, headers, { redact: this.#redact });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { kind: 'error', reason: 'network', httpStatus: status, message: `unparsable ${status} body (${text.length} chars): truncated or not JSON` };
+    const { status, headers, body } = r.value;
+    if (body.kind === 'text') return outcomeFromError(status, body.text, headers, { redact: this.#redact });
+    if (body.kind === 'unparsable') {
+      return { kind: 'error', reason: 'network', httpStatus: status, message: `unparsable ${status} body (${body.bytes} bytes): truncated or not JSON` };
     }
-    return outcomeFromResponse(body, { redact: this.#redact });
+    return outcomeFromResponse(body.json, { redact: this.#redact });
   }
 
   /** Raw JSON call for Files/Batches. Non-2xx → ApiError (or AuthError/PermissionError); caller abort → the signal's reason. */
@@ -137,9 +138,9 @@ export class GeminiClient {
   ): Promise<{ status: number; headers: Headers; body: T }> {
     const url = this.#url(path.replace(/^\/+/, ''), options.query);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const r = await this.#exchange(method, url, payload, { 'content-type': 'application/json', ...options.headers }, options);
+    const r = await this.#exchange(method, url, payload, { 'content-type': 'application/json', ...options.headers }, options, (res) => res.text());
     if (!r.ok) throw this.#thrown(r.failure, options.signal);
-    const { status, headers, text } = r.value;
+    const { status, headers, body: text } = r.value;
     if (status < 200 || status > 299) throw errorFromOutcome(outcomeFromError(status, text, headers, { redact: this.#redact }));
     if (text.trim() === '') return { status, headers, body: {} as T };
     try {
@@ -207,20 +208,21 @@ export class GeminiClient {
     throw errorFromOutcome(outcomeFromError(res.status, text, res.headers, { redact: this.#redact }));
   }
 
-  async #exchange(
+  async #exchange<T>(
     method: string,
     url: string,
     body: string | undefined,
     headers: Record<string, string>,
     options: CallOptions,
-  ): Promise<Exchange<{ status: number; headers: Headers; text: string }>> {
+    read: (res: Response) => Promise<T>,
+  ): Promise<Exchange<{ status: number; headers: Headers; body: T }>> {
     const attempt = new Attempt(checkTimeout('timeoutMs', options.timeoutMs ?? this.timeoutMs), options.signal);
     try {
       const value = await attempt.race(
         (async () => {
           const res = await this.#send(method, url, body, headers, attempt);
           // Same signal as the request: a body that trickles past the deadline is cut here.
-          return { status: res.status, headers: res.headers, text: await res.text() };
+          return { status: res.status, headers: res.headers, body: await read(res) };
         })(),
       );
       return { ok: true, value };
@@ -276,6 +278,28 @@ export class GeminiClient {
       return withQuery(`${this.#origin}${u.pathname.replace(/\/+$/, '')}${u.search}`, query);
     }
     return withQuery(`${this.baseUrl}/${pathOrUrl.replace(/^\/+/, '')}`, query);
+  }
+}
+
+type Answer = { kind: 'json'; json: unknown } | { kind: 'text'; text: string } | { kind: 'unparsable'; bytes: number };
+
+/** A non-2xx body is small error JSON, kept as text; a 2xx body streams through the image-decoding reader. */
+async function readAnswer(res: Response): Promise<Answer> {
+  if (res.status < 200 || res.status > 299 || !res.body) return { kind: 'text', text: await res.text() };
+  const parser = new InlineDataReader();
+  const stream = res.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await stream.read();
+      if (done) break;
+      parser.push(value);
+    }
+    return { kind: 'json', json: parser.end() };
+  } catch (e) {
+    // A body we stop reading is cancelled, so the connection is not left half-read.
+    stream.cancel().catch(() => {});
+    if (e instanceof BodyParseError) return { kind: 'unparsable', bytes: e.bytesRead };
+    throw e;
   }
 }
 

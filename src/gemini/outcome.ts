@@ -28,7 +28,10 @@ export interface InterpretOptions {
   now?: number;
 }
 
-/** A 200 generateContent body → image | no_image | blocked (or a 'network' error when it is not a response at all). */
+/**
+ * A 200 generateContent body → image | no_image | blocked (or a 'network' error when it is not a response at all).
+ * `inlineData.data` may be the base64 string, or bytes already decoded by the streaming reader (body.ts).
+ */
 export function outcomeFromResponse(body: unknown, options: InterpretOptions = {}): Outcome {
   const redact = options.redact ?? defaultRedactor;
   if (!isRecord(body)) {
@@ -181,8 +184,10 @@ function pickViolation(details: Record<string, unknown>[]): QuotaViolation | und
 function imageFrom(part: Part): ImageData | undefined {
   const d = part.inlineData;
   if (!isRecord(d) || typeof d.mimeType !== 'string' || !d.mimeType.toLowerCase().startsWith('image/')) return undefined;
-  if (typeof d.data !== 'string') return undefined;
-  const bytes = Buffer.from(d.data, 'base64');
+  // A string straight from JSON, or bytes the streaming reader (body.ts) already decoded.
+  const raw: unknown = d.data;
+  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw instanceof Uint8Array ? raw : undefined;
+  if (bytes === undefined) return undefined;
   // An image part that decodes to nothing is treated as absent, so the outcome becomes no_image.
   if (bytes.length === 0) return undefined;
   return { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), mimeType: d.mimeType };

@@ -1,0 +1,138 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BodyParseError, InlineDataReader, readInlineDataBody } from '../../src/gemini/body.ts';
+
+/** What the streaming reader must be equal to: JSON.parse, then every inlineData.data string decoded. */
+function reference(text: string): unknown {
+  const walk = (v: unknown, name: string | undefined): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    if (typeof v !== 'object' || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (name === 'inlineData' && k === 'data' && typeof x === 'string') {
+        const b = Buffer.from(x, 'base64');
+        out[k] = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      } else {
+        out[k] = walk(x, k);
+      }
+    }
+    return out;
+  };
+  return walk(JSON.parse(text), undefined);
+}
+
+/** Feeds `text` split at the given cut points. */
+function readSplit(text: string | Buffer, cuts: number[]): unknown {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const reader = new InlineDataReader();
+  let from = 0;
+  for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+    if (cut <= from || cut >= bytes.length) continue;
+    reader.push(bytes.subarray(from, cut));
+    from = cut;
+  }
+  reader.push(bytes.subarray(from));
+  return reader.end();
+}
+
+const normalise = (v: unknown): unknown =>
+  JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? { bytes: Buffer.from(x).toString('hex') } : x)));
+
+function answer(parts: unknown[]): string {
+  return JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }], modelVersion: 'm', usageMetadata: { totalTokenCount: 3 } });
+}
+
+const IMG = Buffer.from(Array.from({ length: 301 }, (_, i) => (i * 37) % 256));
+
+describe('InlineDataReader', () => {
+  test('decodes inlineData.data to bytes and keeps everything else as JSON.parse would, at every split point', () => {
+    const text = answer([
+      { text: 'quotes " and \\ and {braces} [brackets], "data": "x"' },
+      { inlineData: { mimeType: 'image/png', data: IMG.toString('base64') }, thoughtSignature: 'c2ln' },
+      { inlineData: { mimeType: 'image/jpeg', data: Buffer.from('second').toString('base64') } },
+    ]);
+    const want = normalise(reference(text));
+    for (let cut = 0; cut <= text.length; cut++) assert.deepEqual(normalise(readSplit(text, [cut])), want, `split at ${cut}`);
+    const got = readSplit(text, []) as { candidates: { content: { parts: { inlineData?: { data: unknown } }[] } }[] };
+    const data = got.candidates[0]!.content.parts[1]!.inlineData!.data;
+    assert.ok(data instanceof Uint8Array);
+    assert.deepEqual(Buffer.from(data), IMG);
+  });
+
+  test('a "data" key outside inlineData stays a string', () => {
+    const text = JSON.stringify({ data: 'aGVsbG8=', other: { data: 'aGVsbG8=' }, inlineData: [{ data: 'aGVsbG8=' }] });
+    assert.deepEqual(readSplit(text, []), JSON.parse(text));
+  });
+
+  test('JSON escapes inside the base64 (\\/ and \\u) decode like the unescaped text, even split mid-escape', () => {
+    const b64 = Buffer.from([0xfb, 0xff, 0xbf, 0x01, 0x02]).toString('base64'); // contains '+' and '/'
+    assert.match(b64, /[+/]/);
+    const escaped = b64.replace(/\//g, '\\/').replace(/\+/g, '\\u002B');
+    const text = `{"inlineData":{"mimeType":"image/png","data":"${escaped}"}}`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      const got = readSplit(text, [cut, cut + 2]) as { inlineData: { data: Uint8Array } };
+      assert.deepEqual(Buffer.from(got.inlineData.data), Buffer.from(b64, 'base64'), `split at ${cut}`);
+    }
+  });
+
+  test('an escaped key that means inlineData is treated as inlineData', () => {
+    const text = '{"inline\\u0044ata":{"data":"aGk="}}';
+    const got = readSplit(text, [10]) as { inlineData: { data: Uint8Array } };
+    assert.equal(Buffer.from(got.inlineData.data).toString(), 'hi');
+  });
+
+  test('a server string that looks like a placeholder is left alone', () => {
+    const text = JSON.stringify({ text: '\u0000imagebatch-blob-000000000000:0', inlineData: { data: 'aGk=' } });
+    const got = readSplit(text, []) as { text: string };
+    assert.equal(got.text, '\u0000imagebatch-blob-000000000000:0');
+  });
+
+  test('truncated or malformed bodies throw BodyParseError with the bytes read', () => {
+    const text = answer([{ inlineData: { mimeType: 'image/png', data: IMG.toString('base64') } }]);
+    for (const bad of [text.slice(0, 60), text.slice(0, text.length - 3), `${text}x`, 'not json', '', '{"a":1,}']) {
+      assert.throws(
+        () => readSplit(bad, [7]),
+        (e: unknown) => e instanceof BodyParseError && e.bytesRead === Buffer.byteLength(bad),
+        JSON.stringify(bad.slice(-20)),
+      );
+    }
+    assert.throws(() => readSplit('{"inlineData":{"data":"ab\\x"}}', []), BodyParseError);
+  });
+
+  test('property: any JSON with images, split anywhere, reads as JSON.parse + base64 decode', () => {
+    const image = fc.record({ mimeType: fc.constant('image/png'), data: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('base64')) });
+    const part = fc.oneof(fc.record({ text: fc.string() }), fc.record({ inlineData: image }), fc.record({ inlineData: image, thought: fc.boolean(), extra: fc.jsonValue({ maxDepth: 2 }) }));
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 4 }), fc.jsonValue({ maxDepth: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (parts, extra, rawCuts) => {
+        const text = JSON.stringify({ candidates: [{ content: { parts } }], extra });
+        const bytes = Buffer.from(text);
+        const cuts = rawCuts.map((c) => c % (bytes.length + 1));
+        assert.deepEqual(normalise(readSplit(bytes, cuts)), normalise(reference(text)));
+      }),
+      { seed: 4, numRuns: 300 },
+    );
+  });
+
+  test('property: the image decodes like Buffer.from(s, "base64"), padded or not, with escaped newlines, split anywhere', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.boolean(), fc.boolean(), fc.array(fc.nat(), { maxLength: 5 }), (bytes, pad, wrap, rawCuts) => {
+        let b64 = Buffer.from(bytes).toString('base64');
+        if (!pad) b64 = b64.replace(/=+$/, '');
+        if (wrap) b64 = b64.replace(/(.{8})/g, '$1\\n'); // MIME-style line breaks, JSON-escaped
+        const text = `{"inlineData":{"mimeType":"image/png","data":"${b64}"}}`;
+        const got = readSplit(text, rawCuts.map((c) => c % (text.length + 1))) as { inlineData: { data: Uint8Array } };
+        assert.deepEqual(Buffer.from(got.inlineData.data), Buffer.from(bytes));
+      }),
+      { seed: 9, numRuns: 300 },
+    );
+  });
+
+  test('readInlineDataBody reads a stream of chunks', async () => {
+    const text = answer([{ inlineData: { mimeType: 'image/png', data: IMG.toString('base64') } }]);
+    async function* chunks() {
+      for (let i = 0; i < text.length; i += 13) yield Buffer.from(text.slice(i, i + 13));
+    }
+    assert.deepEqual(normalise(await readInlineDataBody(chunks())), normalise(reference(text)));
+  });
+});
