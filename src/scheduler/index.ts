@@ -21,7 +21,7 @@
 //     exponentially (retry base delay up to its cap), no new job while a retry waits; the first healthy
 //     answer ends it and forgives the spent budget.
 //   - Held jobs (in flight + waiting to retry) ≤ maxHeld (2 × concurrency); settled results waiting for
-//     the consumer ≤ maxBuffered (2 × concurrency); so at most maxHeld + maxBuffered + 1 jobs are pulled
+//     the consumer ≤ maxBuffered (concurrency); so at most maxHeld + maxBuffered + 1 jobs are pulled
 //     ahead of the consumer.
 
 export { Limiter } from './limiter.ts';

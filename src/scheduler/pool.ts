@@ -74,7 +74,10 @@ export interface PoolOptions<J> {
   retryBudget?: RetryBudgetOptions;
   /** Yield in input order instead of completion order. @default false */
   ordered?: boolean;
-  /** Settled results that may wait unconsumed before new jobs stop being admitted. @default 2 × concurrency */
+  /**
+   * Settled results that may wait unconsumed before new jobs stop being admitted. Each may hold its images, so
+   * this bounds memory when the consumer (fsync per image) is slower than the server. @default concurrency
+   */
   maxBuffered?: number;
   /** Jobs held at once (in flight + waiting for a retry). @default 2 × concurrency */
   maxHeld?: number;
@@ -119,7 +122,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
   if (typeof o?.attempt !== 'function') throw new OptionError('attempt', o?.attempt, 'a function');
   const concurrency = o.concurrency ?? 8;
   positiveInt('concurrency', concurrency);
-  const maxBuffered = o.maxBuffered ?? 2 * concurrency;
+  const maxBuffered = o.maxBuffered ?? concurrency;
   positiveInt('maxBuffered', maxBuffered);
   const maxHeld = o.maxHeld ?? 2 * concurrency;
   positiveInt('maxHeld', maxHeld);
