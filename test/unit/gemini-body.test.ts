@@ -128,6 +128,19 @@ describe('InlineDataReader', () => {
     );
   });
 
+  test('large images cross the decoder slab boundaries intact, whatever the chunk size', () => {
+    const big = Buffer.alloc(2_500_001);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919 + (i >> 11)) & 0xff;
+    const text = Buffer.from(answer([{ inlineData: { mimeType: 'image/png', data: big.toString('base64') } }, { inlineData: { mimeType: 'image/png', data: IMG.toString('base64') } }]));
+    for (const size of [65_536, 4093, 3]) {
+      const reader = new InlineDataReader();
+      for (let i = 0; i < text.length; i += size) reader.push(text.subarray(i, i + size));
+      const parts = (reader.end() as { candidates: { content: { parts: { inlineData: { data: Uint8Array } }[] } }[] }).candidates[0]!.content.parts;
+      assert.ok(Buffer.from(parts[0]!.inlineData.data).equals(big), `chunks of ${size}`);
+      assert.ok(Buffer.from(parts[1]!.inlineData.data).equals(IMG), `chunks of ${size}`);
+    }
+  });
+
   test('readInlineDataBody reads a stream of chunks', async () => {
     const text = answer([{ inlineData: { mimeType: 'image/png', data: IMG.toString('base64') } }]);
     async function* chunks() {
