@@ -1,11 +1,13 @@
-// Issue 4 benchmark, "Bounded memory": runToDisk() in a child process (so its RSS is the run's own) against an
+// Issue 4 benchmark, "Bounded memory": runToDisk() in a child process (so its RSS is the run's own; compiled and
+// through tsx, side by side) against an
 // emulator in this process serving 3 MB images at zero latency; plus a large prompt file streamed through
 // validateInput() + readJobs().
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.ts';
 import type { InputChildReport } from './input-child.ts';
@@ -21,6 +23,11 @@ export interface MemoryBenchOptions {
   ratioFrom?: number;
   /** @default [4, 16] */
   concurrencies?: number[];
+  /**
+   * How the child runs: 'compiled' is tsc's output under plain node (as the installed package and its CLI run),
+   * 'tsx' is the TypeScript source through tsx's loader (as a checkout of the repository runs). @default ['compiled', 'tsx']
+   */
+  runtimes?: Runtime[];
   /** Lines of the streamed prompt file (0: skip it). @default 100_000 */
   inputLines?: number;
   /** @default 3_000_000 */
@@ -31,7 +38,10 @@ export interface MemoryBenchOptions {
   log?: (line: string) => void;
 }
 
+export type Runtime = 'compiled' | 'tsx';
+
 export interface MemoryRow {
+  runtime: Runtime;
   report: MemoryChildReport;
   limitBytes: number;
   heapRatio: number;
@@ -39,15 +49,24 @@ export interface MemoryRow {
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
-function runChild<T>(args: string[]): Promise<T> {
+const COMPILED = here('../node_modules/.cache/imagebatch-bench/bench/');
+
+/** tsc's output of the child and everything it imports (src/ included), for the 'compiled' runtime. */
+async function compileChildren(): Promise<void> {
+  const tsc = here('../node_modules/typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', here('./tsconfig.children.json')]);
+}
+
+function runChild<T>(script: string, args: string[], runtime: Runtime = 'tsx'): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const entry = runtime === 'compiled' ? ['--expose-gc', join(COMPILED, script.replace(/\.ts$/, '.js'))] : ['--expose-gc', '--import', 'tsx', here(`./${script}`)];
+    const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${args[0]} exited with ${code}: ${out.slice(-500)}`));
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${script} (${runtime}) exited with ${code}: ${out.slice(-500)}`));
       else resolve(JSON.parse(line) as T);
     });
   });
@@ -65,25 +84,26 @@ export async function runMemoryBench(o: MemoryBenchOptions = {}): Promise<{ runs
   log(`  free space in ${tmpdir()}: ${fmt((fsStat.bavail * fsStat.bsize) / 1024 ** 3, 1)} GB (images are deleted as they are saved)`);
   const runs: MemoryRow[] = [];
   const concurrencies = o.concurrencies ?? [4, 16];
+  const runtimes = o.runtimes ?? ['compiled', 'tsx'];
+  if (concurrencies.length > 0 && runtimes.includes('compiled')) await compileChildren();
   const emu = concurrencies.length > 0 ? await startEmulator({ imageBytes: o.imageBytes ?? 3_000_000, seed: 1 }) : undefined;
   try {
+    // Runtimes alternate inside each concurrency, so the pair being compared sees the same machine load.
     for (const c of concurrencies) {
-      const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-mem-'));
-      try {
-        const report = await runChild<MemoryChildReport>([
-          here('./memory-child.ts'),
-          '--url', emu!.url,
-          '--out', join(dir, 'out'),
-          '--jobs', String(jobs),
-          '--concurrency', String(c),
-          '--checkpoints', checkpoints.join(','),
-          '--rss-cap-mb', String(o.rssCapMb ?? 3072),
-        ]);
-        const at = (n: number) => report.checkpoints.find((x) => x.jobs === n)?.heapUsed ?? Number.NaN;
-        runs.push({ report, limitBytes: rssLimit(c), heapRatio: at(jobs) / at(ratioFrom) });
-        log(`  C=${c}: ${report.succeeded}/${jobs} ok${report.capped ? ' (stopped at the RSS cap)' : ''} in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+      for (const runtime of runtimes) {
+        const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-mem-'));
+        try {
+          const report = await runChild<MemoryChildReport>(
+            'memory-child.ts',
+            ['--url', emu!.url, '--out', join(dir, 'out'), '--jobs', String(jobs), '--concurrency', String(c), '--checkpoints', checkpoints.join(','), '--rss-cap-mb', String(o.rssCapMb ?? 3072)],
+            runtime,
+          );
+          const at = (n: number) => report.checkpoints.find((x) => x.jobs === n)?.heapUsed ?? Number.NaN;
+          runs.push({ runtime, report, limitBytes: rssLimit(c), heapRatio: at(jobs) / at(ratioFrom) });
+          log(`  C=${c} ${runtime}: ${report.succeeded}/${jobs} ok${report.capped ? ' (stopped at the RSS cap)' : ''} in ${fmt(report.wallMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB (limit ${fmt(mb(rssLimit(c)), 0)}), heap ${report.checkpoints.map((x) => `${x.jobs}: ${fmt(mb(x.heapUsed), 1)} MB`).join(', ')}`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
       }
     }
   } finally {
@@ -106,7 +126,7 @@ async function inputBench(lines: number): Promise<InputChildReport> {
       if (!ws.write(line)) await new Promise<void>((r) => ws.once('drain', () => r()));
     }
     await new Promise<void>((resolve, reject) => ws.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    return await runChild<InputChildReport>([here('./input-child.ts'), file]);
+    return await runChild<InputChildReport>('input-child.ts', [file]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -116,9 +136,10 @@ export function memoryTable(runs: readonly MemoryRow[]): string {
   const atCheckpoints = (r: MemoryChildReport, f: (c: MemoryChildReport['checkpoints'][number]) => number) =>
     [...r.checkpoints.map((c) => `${c.jobs}: ${fmt(mb(f(c)), 1)}`), ...(r.end ? [`end: ${fmt(mb(f(r.end)), 1)}`] : [])].join(' → ') || '—';
   return markdownTable(
-    ['C', 'jobs saved', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'peak external (MB)', 'heapUsed after GC (MB)', 'external after GC (MB)', 'heap ratio'],
-    runs.map(({ report: r, limitBytes, heapRatio }) => [
+    ['C', 'runs as', 'jobs saved', 'wall (s)', 'RSS before run (MB)', 'peak RSS (MB)', 'limit 150 + 12·C (MB)', 'peak heapUsed (MB)', 'peak external (MB)', 'heapUsed after GC (MB)', 'external after GC (MB)', 'heap ratio'],
+    runs.map(({ runtime, report: r, limitBytes, heapRatio }) => [
       String(r.concurrency),
+      runtime === 'compiled' ? 'compiled (node)' : 'source (tsx)',
       `${r.done} / ${r.jobs}${r.capped ? ' (stopped: RSS cap)' : ''}${r.gcEvery ? ` (GC every ${r.gcEvery})` : ''}`,
       fmt(r.wallMs / 1000, 1),
       fmt(mb(r.baselineRss), 0),
