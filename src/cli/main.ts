@@ -47,8 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run directly (`node --import tsx src/cli/main.ts`, as `npm run demo` does); bin/imagebatch.js calls main() itself.
-const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1]);
+// Run directly (`node --import tsx src/cli/main.ts`, as `npm run demo` does, or `node dist/cli/main.js` after a
+// build); bin/imagebatch.js calls main() itself.
+const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {
