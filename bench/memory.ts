@@ -1,7 +1,6 @@
-// Issue 4 benchmark, "Bounded memory": runToDisk() in a child process (so its RSS is the run's own; compiled and
-// through tsx, side by side) against an
-// emulator in this process serving 3 MB images at zero latency; plus a large prompt file streamed through
-// validateInput() + readJobs().
+// Issue 4 benchmark, "Bounded memory": runToDisk() in a child process (so its RSS is the run's own), compiled and
+// through tsx side by side, against an emulator in this process serving 3 MB images at zero latency; plus a large
+// prompt file streamed through validateInput() + readJobs().
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
