@@ -48,7 +48,7 @@ export class InlineDataReader {
   #bytes = 0;
   #inString = false;
   #mode: 'copy' | 'key' | 'blob' = 'copy';
-  /** A backslash was the last byte of the previous chunk. */
+  /** A backslash was just read; the byte after it (maybe in the next chunk) is still to come. */
   #escapePending = false;
   #keyParts: Uint8Array[] = [];
   // blob mode: the raw escape being read (e.g. `\/`, `\u002F`), and the image being decoded.
