@@ -1,11 +1,10 @@
 // A batch that reached a terminal state → its results in the folder. The results file is streamed line by line
 // (never whole in memory) and written through the same OutputFolder as streaming mode. Keys already in the
 // manifest are skipped, so a fetch cut off halfway resumes without writing any key twice.
-import { Readable } from 'node:stream';
 import { downloadFile } from '../gemini/files.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
-import { readLines } from '../internal/jsonl.ts';
+import { readInlineDataLines } from '../gemini/body.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, Result } from '../types.ts';
@@ -92,25 +91,12 @@ async function* answersOf(ctx: SettleContext, record: BatchRecord, op: BatchOper
   if (!file) throw new Error(`batch ${op.name} succeeded without inline responses or a responses file`);
   const { signal } = ctx.options;
   const body = await downloadFile(ctx.client, file, { signal });
-  const source = Readable.from(asBuffers(body));
-  try {
-    for await (const l of readLines(source, signal)) {
-      if (l.text.trim() === '') continue;
-      let answer: BatchAnswer;
-      try {
-        answer = JSON.parse(l.text) as BatchAnswer;
-      } catch {
-        continue; // one damaged line must not cost the other answers; its job stays unanswered
-      }
-      yield answer;
-    }
-  } finally {
-    source.destroy();
+  // Read like a generateContent answer: each image decoded as it streams in, never a multi-MB line of text.
+  for await (const l of readInlineDataLines(body)) {
+    signal?.throwIfAborted();
+    // One damaged line must not cost the other answers; its job stays unanswered.
+    if (l.ok) yield l.value as BatchAnswer;
   }
-}
-
-async function* asBuffers(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  for await (const c of chunks) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }
 
 /**

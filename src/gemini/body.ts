@@ -298,3 +298,74 @@ export async function readInlineDataBody(body: AsyncIterable<Uint8Array>): Promi
   for await (const chunk of body) reader.push(chunk);
   return reader.end();
 }
+
+export type ReadLine = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: BodyParseError };
+
+/**
+ * A JSONL stream of answers (a Batch API results file), each line read through its own InlineDataReader, so a
+ * 3 MB image is never a 4 MB line of text either. Lines split on raw newlines (JSON holds them only between
+ * values); blank lines are skipped, a leading BOM and CRLF endings are accepted, and a damaged line is yielded
+ * as `ok: false` without ending the stream.
+ */
+export async function* readInlineDataLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<ReadLine> {
+  let reader = new InlineDataReader();
+  let line = 1;
+  let blank = true;
+  let bom = 0; // BOM bytes matched so far at the start of the stream; -1 once past it
+  let damaged: BodyParseError | undefined; // the rest of this line is skipped
+  const result = (): ReadLine => {
+    if (damaged) return { line, ok: false, error: damaged };
+    try {
+      return { line, ok: true, value: reader.end() };
+    } catch (e) {
+      if (e instanceof BodyParseError) return { line, ok: false, error: e };
+      throw e;
+    }
+  };
+  for await (const chunk of chunks) {
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // A leading BOM is dropped, even when it arrives split across chunks; bytes that only began like one are kept.
+    while (bom >= 0 && bom < 3 && buf.length > 0) {
+      if (buf[0] !== BOM[bom]) {
+        buf = Buffer.concat([BOM.subarray(0, bom), buf]);
+        bom = -1;
+        break;
+      }
+      bom++;
+      buf = buf.subarray(1);
+    }
+    let from = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, from);
+      const segment = buf.subarray(from, nl === -1 ? buf.length : nl);
+      if (segment.length > 0) {
+        if (blank && !isBlank(segment)) blank = false;
+        try {
+          if (!damaged) reader.push(segment);
+        } catch (e) {
+          if (!(e instanceof BodyParseError)) throw e;
+          damaged = e;
+        }
+      }
+      if (nl === -1) break;
+      if (!blank) yield result();
+      reader = new InlineDataReader();
+      damaged = undefined;
+      blank = true;
+      line++;
+      from = nl + 1;
+    }
+  }
+  if (bom > 0 && bom < 3) {
+    reader.push(BOM.subarray(0, bom)); // the whole stream only began like a BOM: a damaged line, not nothing
+    blank = false;
+  }
+  if (!blank) yield result();
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BodyParseError, InlineDataReader, readInlineDataBody } from '../../src/gemini/body.ts';
+import { BodyParseError, InlineDataReader, readInlineDataBody, readInlineDataLines } from '../../src/gemini/body.ts';
 
 /** What the streaming reader must be equal to: JSON.parse, then every inlineData.data string decoded. */
 function reference(text: string): unknown {
@@ -147,5 +147,46 @@ describe('InlineDataReader', () => {
       for (let i = 0; i < text.length; i += 13) yield Buffer.from(text.slice(i, i + 13));
     }
     assert.deepEqual(normalise(await readInlineDataBody(chunks())), normalise(reference(text)));
+  });
+});
+
+describe('readInlineDataLines', () => {
+  async function* chunked(bytes: Buffer, cuts: number[]) {
+    let from = 0;
+    for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+      if (cut <= from || cut >= bytes.length) continue;
+      yield bytes.subarray(from, cut);
+      from = cut;
+    }
+    yield bytes.subarray(from);
+  }
+  async function collect(bytes: Buffer, cuts: number[]) {
+    const out: unknown[] = [];
+    for await (const l of readInlineDataLines(chunked(bytes, cuts))) out.push(l.ok ? { line: l.line, value: normalise(l.value) } : { line: l.line, damaged: true });
+    return out;
+  }
+
+  test('one answer per line, images decoded; blank lines skipped, BOM and CRLF accepted, a damaged line reported and passed', async () => {
+    const l1 = JSON.stringify({ key: 'a', response: JSON.parse(answer([{ inlineData: { mimeType: 'image/png', data: IMG.toString('base64') } }])) });
+    const l3 = JSON.stringify({ key: 'c', error: { code: 3, message: 'bad "request"\n' } });
+    const text = Buffer.from(`\ufeff${l1}\r\n\n{"key":"b","response":{"candidates":[\r\n${l3}\n  \n{"inlineData":{"data":"ab\\x"}}\n${l1}`);
+    const want = [
+      { line: 1, value: normalise(reference(l1)) },
+      { line: 3, damaged: true },
+      { line: 4, value: normalise(JSON.parse(l3)) },
+      { line: 6, damaged: true },
+      { line: 7, value: normalise(reference(l1)) },
+    ];
+    for (let cut = 0; cut <= text.length; cut += 7) assert.deepEqual(await collect(text, [cut, cut + 1, cut % 3]), want, `split at ${cut}`);
+  });
+
+  test('bytes that only begin like a BOM are kept (and make the line damaged), split or not', async () => {
+    const ok = Buffer.from('{"a":1}\n');
+    for (const start of [Buffer.from([0xef]), Buffer.from([0xef, 0xbb]), Buffer.from([0xef, 0xbb, 0x7b])]) {
+      const text = Buffer.concat([start, ok]);
+      for (const cut of [1, 2, 3]) assert.deepEqual(await collect(text, [cut]), [{ line: 1, damaged: true }], `${start.toString('hex')} split at ${cut}`);
+    }
+    assert.deepEqual(await collect(Buffer.from([0xef, 0xbb]), [1]), [{ line: 1, damaged: true }]);
+    assert.deepEqual(await collect(Buffer.from([0xef, 0xbb, 0xbf]), [1, 2]), []);
   });
 });
