@@ -2,7 +2,6 @@
 // from this one, alternating A, B, A, B so both see the same machine load. Prints one markdown table.
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   node --import tsx bench/memory-ab.ts /tmp/base [--jobs 2000] [--rounds 2] [--concurrency 4,16]
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../src/emulator/index.ts';
 import { fmt, markdownTable, mb, median } from './lib/stats.ts';
-import { rssLimit } from './memory.ts';
+import { rssLimit, runChild } from './memory.ts';
 import type { MemoryChildReport } from './memory-child.ts';
 
 const { values, positionals } = parseArgs({
@@ -28,20 +27,6 @@ const jobs = Number(values.jobs);
 const rounds = Number(values.rounds);
 const concurrencies = values.concurrency.split(',').map(Number);
 
-function child(dir: string, args: string[]): Promise<MemoryChildReport> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(dir, 'bench/memory-child.ts'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('error', rej);
-    p.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) rej(new Error(`${dir}: exit ${code}`));
-      else res(JSON.parse(line) as MemoryChildReport);
-    });
-  });
-}
-
 const emu = await startEmulator({ imageBytes: 3_000_000, seed: 1 });
 const results = new Map<string, MemoryChildReport[]>();
 try {
@@ -50,7 +35,7 @@ try {
       for (const t of trees) {
         const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bench-ab-'));
         try {
-          const r = await child(t.dir, ['--url', emu.url, '--out', join(dir, 'out'), '--jobs', String(jobs), '--concurrency', String(c), '--checkpoints', String(jobs)]);
+          const r = await runChild<MemoryChildReport>('memory-child.ts', ['--url', emu.url, '--out', join(dir, 'out'), '--jobs', String(jobs), '--concurrency', String(c), '--checkpoints', String(jobs)], 'tsx', t.dir);
           const key = `${t.label}|${c}`;
           results.set(key, [...(results.get(key) ?? []), r]);
           console.error(`  round ${round + 1} C=${c} ${t.label}: peak RSS ${fmt(mb(r.peakRss), 0)} MB, ${fmt(r.wallMs / r.done, 1)} ms/job`);

@@ -56,16 +56,21 @@ async function compileChildren(): Promise<void> {
   await promisify(execFile)(process.execPath, [tsc, '-p', here('./tsconfig.children.json')]);
 }
 
-function runChild<T>(script: string, args: string[], runtime: Runtime = 'tsx'): Promise<T> {
+/**
+ * Runs a child script with --expose-gc and returns the JSON of its last stdout line. `checkout`: another copy of
+ * the repository whose bench/ script runs instead, through tsx (bench/memory-ab.ts).
+ */
+export function runChild<T>(script: string, args: string[], runtime: Runtime = 'tsx', checkout?: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const entry = runtime === 'compiled' ? ['--expose-gc', join(COMPILED, script.replace(/\.ts$/, '.js'))] : ['--expose-gc', '--import', 'tsx', here(`./${script}`)];
-    const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const path = checkout ? join(checkout, 'bench', script) : runtime === 'compiled' ? join(COMPILED, script.replace(/\.ts$/, '.js')) : here(`./${script}`);
+    const entry = runtime === 'compiled' && !checkout ? ['--expose-gc', path] : ['--expose-gc', '--import', 'tsx', path];
+    const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], ...(checkout ? { cwd: checkout } : {}) });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${script} (${runtime}) exited with ${code}: ${out.slice(-500)}`));
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${path} exited with ${code}: ${out.slice(-500)}`));
       else resolve(JSON.parse(line) as T);
     });
   });
