@@ -292,13 +292,6 @@ function nextSpecial(buf: Buffer, from: number): number {
   return q === -1 ? b : from + b;
 }
 
-/** Reads a whole body stream through an InlineDataReader. */
-export async function readInlineDataBody(body: AsyncIterable<Uint8Array>): Promise<unknown> {
-  const reader = new InlineDataReader();
-  for await (const chunk of body) reader.push(chunk);
-  return reader.end();
-}
-
 export type ReadLine = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: BodyParseError };
 
 /**
