@@ -17,6 +17,7 @@ interface EmulatorFlags {
   maxInFlight?: number;
   faultRate: number;
   imageBytes: number;
+  gzip: boolean;
 }
 
 export function addEmulatorCommand(program: Command): void {
@@ -35,6 +36,7 @@ export function addEmulatorCommand(program: Command): void {
     .option('--max-in-flight <n>', 'concurrency limit (503 overloaded above it)', int())
     .option('--fault-rate <p>', 'probability of a transient fault (500/503/504/reset) per request', nonNegative, 0)
     .option('--image-bytes <n>', 'pad images to about this size', int(0), 0)
+    .option('--gzip', 'gzip generateContent answers for clients that accept it, as the real API does', false)
     .action(async (flags: EmulatorFlags) => {
       const options: EmulatorOptions = {
         host: flags.host,
@@ -46,6 +48,7 @@ export function addEmulatorCommand(program: Command): void {
         quota: { requestsPerMinute: flags.rpm, imagesPerMinute: flags.ipm, requestsPerDay: flags.rpd, concurrency: flags.maxInFlight },
         faults: { http500: flags.faultRate / 4, http503: flags.faultRate / 4, http504: flags.faultRate / 4, reset: flags.faultRate / 4 },
         imageBytes: flags.imageBytes,
+        gzip: flags.gzip,
       };
       const emu = await startEmulator(options);
       process.stdout.write(`${emu.url}\n`);

@@ -1,6 +1,8 @@
 // generateContent and streamGenerateContent: admission (outage, quota, concurrency), seeded faults, emulated
 // latency, then the answer, unary JSON or SSE `data: <json>\r\n\r\n` events.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { GenerateContentResponse } from '../gemini/wire.ts';
 import { faultError, invalidArgument, modelNotFound, quotaExceeded } from './errors.ts';
 import type { AnswerContext, AnswerKind, ParsedRequest } from './generate.ts';
@@ -8,6 +10,8 @@ import { buildResponse, countFinalImages, modelProfile, parseGenerateRequest, st
 import { JSON_TYPE, MAX_JSON_BYTES, readBody } from './http.ts';
 import type { FaultKind } from './options.ts';
 import type { EmulatorState } from './state.ts';
+
+const gzipAsync = promisify(gzip);
 
 export type GenerateMethod = 'generateContent' | 'streamGenerateContent';
 
@@ -107,6 +111,12 @@ async function sendUnary(st: EmulatorState, res: ServerResponse, ctx: AnswerCont
     return;
   }
   st.counters.images(countFinalImages(answer));
+  if (st.options.gzip && /\bgzip\b/i.test(String(res.req.headers['accept-encoding'] ?? ''))) {
+    const packed = await gzipAsync(body, { level: 1 });
+    res.writeHead(200, { 'content-type': JSON_TYPE, 'content-encoding': 'gzip', 'content-length': String(packed.length) });
+    res.end(packed);
+    return;
+  }
   res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': String(body.length) });
   res.end(body);
 }

@@ -114,6 +114,11 @@ export interface EmulatorOptions {
   faults?: FaultOptions;
   /** Send a Retry-After header on 429 (Google does not). @default false */
   retryAfterHeader?: boolean;
+  /**
+   * Gzip generateContent answers for clients that accept it, as the real API does (`Content-Encoding: gzip`); at
+   * level 1 here, to spare the CPU (the level does not matter to a client). @default false
+   */
+  gzip?: boolean;
   /** Pad each final image to about this many bytes (0 = no padding). @default 0 */
   imageBytes?: number;
   /** Known model ids. @default ['gemini-2.5-flash-image','gemini-3-pro-image-preview','gemini-3.1-flash-image-preview','gemini-2.5-flash'] */
@@ -139,6 +144,7 @@ export interface ResolvedOptions {
   quota: QuotaOptions;
   faults: FaultOptions;
   retryAfterHeader: boolean;
+  gzip: boolean;
   imageBytes: number;
   models: string[];
   batch: Required<Omit<BatchOptions, 'lineErrorEvery'>> & { lineErrorEvery: number | undefined };

@@ -103,6 +103,26 @@ export function drawPixels(key: string, width: number, height: number, sketch = 
   return px;
 }
 
+let noise = Buffer.alloc(0);
+
+/**
+ * The same pseudo-random bytes every time (xorshift32, fixed seed). Padding must not compress: a real image barely
+ * does, and zeros would let a gzip-ing emulator shrink a 3 MB answer to a few KB and flatter every measurement.
+ */
+function filler(n: number): Buffer {
+  if (noise.length < n) {
+    noise = Buffer.allocUnsafe(Math.max(n, 2 * noise.length));
+    let x = 0x9e3779b9;
+    for (let i = 0; i < noise.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      noise[i] = x & 0xff;
+    }
+  }
+  return noise.subarray(0, n);
+}
+
 /** Adds a private ancillary chunk ("emUl": decoders skip it) before IEND so the file is about `target` bytes. */
 export function padPng(png: Buffer, target: number): Buffer {
   const extra = target - png.length - 12;
@@ -111,6 +131,7 @@ export function padPng(png: Buffer, target: number): Buffer {
   const chunk = Buffer.alloc(12 + extra);
   chunk.writeUInt32BE(extra, 0);
   chunk.write('emUl', 4, 'latin1');
+  filler(extra).copy(chunk, 8);
   chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + extra)) >>> 0, 8 + extra);
   return Buffer.concat([png.subarray(0, iendAt), chunk, png.subarray(iendAt)]);
 }
@@ -122,7 +143,8 @@ export function padJpeg(jpg: Buffer, target: number): Buffer {
   const segments: Buffer[] = [];
   while (missing > 4) {
     const payload = Math.min(65533, missing - 4);
-    const seg = Buffer.alloc(4 + payload, 0x20);
+    const seg = Buffer.alloc(4 + payload);
+    filler(payload).copy(seg, 4);
     seg[0] = 0xff;
     seg[1] = 0xfe;
     seg.writeUInt16BE(payload + 2, 2);

@@ -143,6 +143,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     quota: validateQuota(o.quota),
     faults: validateFaults(o.faults),
     retryAfterHeader: bool('retryAfterHeader', o.retryAfterHeader, false),
+    gzip: bool('gzip', o.gzip, false),
     imageBytes: num('imageBytes', o.imageBytes ?? 0, { min: 0, integer: true }),
     models: [...models],
     batch: validateBatch(o.batch),

@@ -4,7 +4,9 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { startEmulator, EmulatorOptionError } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
-import type { ErrorBody, GenerateContentResponse } from '../../src/gemini/wire.ts';
+import type { ErrorBody, GenerateContentRequest, GenerateContentResponse } from '../../src/gemini/wire.ts';
+import { GeminiClient } from '../../src/gemini/client.ts';
+import { request as httpRequest } from 'node:http';
 
 const FLASH = 'gemini-2.5-flash-image';
 
@@ -217,5 +219,51 @@ describe('emulator HTTP surface', () => {
     await res.arrayBuffer();
     await e2.close();
     await assert.rejects(post(e2, `/v1beta/models/${FLASH}:generateContent`, ask('x'), { 'x-goog-api-key': 'k' }));
+  });
+});
+
+describe('emulator gzip (as the real API answers)', () => {
+  test('gzip: true compresses generateContent answers for clients that ask, and our client reads the same image', async () => {
+    const plain = await startEmulator({ seed: 3, imageBytes: 200_000 });
+    const packed = await startEmulator({ seed: 3, imageBytes: 200_000, gzip: true });
+    try {
+      const body = JSON.stringify(ask('a lighthouse'));
+      const url = (emu: Emulator) => `${emu.url}/v1beta/models/${FLASH}:generateContent`;
+      const head = async (emu: Emulator, encoding: string) => {
+        return new Promise<{ encoding: string | undefined; length: number }>((resolve, reject) => {
+          const req = httpRequest(url(emu), { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': 'k', 'accept-encoding': encoding } }, (res) => {
+            let length = 0;
+            res.on('data', (d: Buffer) => (length += d.length));
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], length }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      };
+      const gz = await head(packed, 'gzip, deflate');
+      const raw = await head(packed, 'identity');
+      assert.equal(gz.encoding, 'gzip');
+      assert.equal(raw.encoding, undefined, 'a client that does not ask gets identity');
+      assert.ok(gz.length < raw.length, `compressed ${gz.length} < ${raw.length}`);
+      assert.equal((await head(plain, 'gzip')).encoding, undefined, 'off by default');
+
+      // Our client (fetch) asks for gzip by itself, and the image comes out the same as from the plain emulator.
+      const encodings: (string | null)[] = [];
+      const watching: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init);
+        encodings.push(res.headers.get('content-encoding'));
+        return res;
+      };
+      const request = ask('a lighthouse') as GenerateContentRequest;
+      const a = await new GeminiClient({ apiKey: 'k', baseUrl: plain.url, fetch: watching }).generateContent(FLASH, request);
+      const b = await new GeminiClient({ apiKey: 'k', baseUrl: packed.url, fetch: watching }).generateContent(FLASH, request);
+      assert.deepEqual(encodings, [null, 'gzip']);
+      assert.equal(a.kind, 'image');
+      assert.equal(b.kind, 'image');
+      if (a.kind === 'image' && b.kind === 'image') assert.ok(Buffer.from(b.images[0]!.data).equals(Buffer.from(a.images[0]!.data)));
+    } finally {
+      await plain.close();
+      await packed.close();
+    }
   });
 });
