@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
 //   --only <names>  comma-separated subset of: quota, memory, memory-gzip, input, batch
-//   --quick         smaller runs for a smoke check (~6 min): 300 jobs per quota run, one run each,
+//   --quick         smaller runs for a smoke check (~7 min): 300 jobs per quota run, one run each,
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -73,7 +73,7 @@ if (only.has('memory-gzip')) {
   // shorter and only compiled: they check that gunzip buffers do not break the cap, not the 10,000-job ratio.
   const jobs = quick ? 500 : 5000;
   log(`memory with gzip: ${jobs} jobs per run`);
-  const { runs } = await runMemoryBench({ jobs, checkpoints: [100, jobs], ratioFrom: 100, concurrencies: [4, 16], runtimes: ['compiled'], inputLines: 0, gzip: true, log });
+  const { runs } = await runMemoryBench({ jobs, checkpoints: quick ? [100, jobs] : [100, 1000, jobs], ratioFrom: quick ? 100 : 1000, concurrencies: [4, 16], runtimes: ['compiled'], inputLines: 0, gzip: true, log });
   print(`### Bounded memory: the same, emulator answers gzip-encoded (as the real API's), compiled only`);
   print();
   print(memoryTable(runs));
