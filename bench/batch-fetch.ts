@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { batchStatus, collectBatch, submitBatch } from '../src/batch/index.ts';
 import { startEmulator } from '../src/emulator/index.ts';
+import { sampleMemory } from './lib/sampler.ts';
 
 const MB = 1024 * 1024;
 const KEY = 'bench-key';
@@ -67,20 +68,16 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     };
     globalThis.gc?.();
     const base = process.memoryUsage();
-    let peakHeap = base.heapUsed;
-    let peakRss = base.rss;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-      peakRss = Math.max(peakRss, m.rss);
-    }, 10);
+    const mem = sampleMemory(10);
     const started = performance.now();
     let saved: number;
     try {
       saved = (await collectBatch(out, { ...client, fetch: counting, gallery: false, writeConcurrency })).saved;
     } finally {
-      clearInterval(sampler);
+      mem.stop();
     }
+    const peakHeap = mem.peaks.heapUsed;
+    const peakRss = mem.peaks.rss;
     const seconds = (performance.now() - started) / 1000;
     if (saved !== n) throw new Error(`saved ${saved} of ${n}`);
     return {
