@@ -1,5 +1,5 @@
 // Google error bodies ({"error":{code,message,status,details?}}) with the real texts where they are known.
-import type { ErrorBody, ErrorDetail, Status } from '../gemini/wire.ts';
+import type { ErrorBody, ErrorDetail, ErrorInfoDetail, Status } from '../gemini/wire.ts';
 
 /** HTTP status → canonical gRPC status name, as Google puts it in error.status. */
 const STATUS_NAMES: Record<number, string> = {
@@ -78,15 +78,15 @@ export function faultError(httpStatus: number): HttpError {
   }
 }
 
+/** The ErrorInfo detail Google attaches to key problems. */
+function errorInfo(reason: string): ErrorInfoDetail {
+  return { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } };
+}
+
 export function apiKeyInvalid(): HttpError {
   return new HttpError(400, MESSAGES.apiKeyInvalid, {
     details: [
-      {
-        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-        reason: 'API_KEY_INVALID',
-        domain: 'googleapis.com',
-        metadata: { service: 'generativelanguage.googleapis.com' },
-      },
+      errorInfo('API_KEY_INVALID'),
       { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: MESSAGES.apiKeyInvalid },
     ],
   });
@@ -94,14 +94,7 @@ export function apiKeyInvalid(): HttpError {
 
 export function unregisteredCaller(): HttpError {
   return new HttpError(403, MESSAGES.unregistered, {
-    details: [
-      {
-        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-        reason: 'CONSUMER_INVALID',
-        domain: 'googleapis.com',
-        metadata: { service: 'generativelanguage.googleapis.com' },
-      },
-    ],
+    details: [errorInfo('CONSUMER_INVALID')],
   });
 }
 
