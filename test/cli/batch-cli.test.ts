@@ -2,30 +2,21 @@
 // against an emulator in its own process (`imagebatch emulator`) or in this one; exit codes 0 / 1 / 2 / 3.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnCli } from '../helpers/cli.ts';
+import { KEY, batchFolder, jsonLines } from './batch-folder.ts';
 import type { CliProcess } from '../helpers/cli.ts';
-import { imagesIn, manifestOf, tempDir } from '../helpers/emu.ts';
+import { imagesIn, manifestOf } from '../helpers/emu.ts';
 
-const KEY = 'AIzaSyBATCHcliKEY-abcdefghijklmnopqrst';
-
-let dir: string;
-let cleanup: () => Promise<void>;
-const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => spawnCli(args, { cwd: dir, env, timeoutMs: 20_000 }).done;
-const jsonLines = (s: string) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-
-before(async () => {
-  ({ dir, cleanup } = await tempDir('ib-batch-cli-'));
-  await writeFile(join(dir, 'twelve.txt'), Array.from({ length: 12 }, (_, i) => `a paper boat number ${i + 1}`).join('\n'));
-});
-after(async () => cleanup());
+const folder = batchFolder();
+const { run } = folder;
 
 describe('batch submit → status → wait → fetch against `imagebatch emulator` in another process', () => {
   let emulator: CliProcess;
   let url: string;
   before(async () => {
-    emulator = spawnCli(['emulator', '--time-scale', '0.001'], { cwd: dir, timeoutMs: 120_000 });
+    emulator = spawnCli(['emulator', '--time-scale', '0.001'], { cwd: folder.dir, timeoutMs: 120_000 });
     for (let i = 0; i < 400 && !emulator.output().stdout.includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
     url = emulator.output().stdout.split('\n')[0]!.trim();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -40,7 +31,7 @@ describe('batch submit → status → wait → fetch against `imagebatch emulato
     assert.equal(submit.code, 0, submit.stderr);
     assert.match(submit.stderr, /submitted batches\/[a-z0-9]+: 12 request\(s\), file input/);
     assert.match(submit.stderr, /Next: imagebatch batch wait --out out/);
-    await access(join(dir, 'out', 'batch-state.json'));
+    await access(join(folder.dir, 'out', 'batch-state.json'));
 
     // No --base-url from here on: the folder remembers where its batches live.
     const status = await run(['batch', 'status', '--out', 'out', '--json']);
@@ -54,15 +45,15 @@ describe('batch submit → status → wait → fetch against `imagebatch emulato
     assert.equal(wait.code, 0, wait.stderr);
     assert.match(wait.stderr, /SUCCEEDED: 12 result\(s\) saved/);
     assert.match(wait.stderr, /done: 12\/12 succeeded/);
-    assert.equal((await imagesIn(join(dir, 'out'))).length, 12);
-    assert.ok((await manifestOf(join(dir, 'out'))).every((e) => e.from === 'batch'));
+    assert.equal((await imagesIn(join(folder.dir, 'out'))).length, 12);
+    assert.ok((await manifestOf(join(folder.dir, 'out'))).every((e) => e.from === 'batch'));
 
     const fetched = await run(['batch', 'fetch', '--out', 'out', '--json']);
     assert.equal(fetched.code, 0, fetched.stderr);
     const done = jsonLines(fetched.stdout).at(-1) as { type: string; summary: { succeeded: number } };
     assert.equal(done.type, 'done');
     assert.equal(done.summary.succeeded, 12);
-    assert.equal((await manifestOf(join(dir, 'out'))).length, 12, 'a second fetch writes nothing twice');
+    assert.equal((await manifestOf(join(folder.dir, 'out'))).length, 12, 'a second fetch writes nothing twice');
 
     const text = await run(['batch', 'status', '--out', 'out']);
     assert.match(text.stdout, /SUCCEEDED\s+12\/12 answered\s+file\s+age \S+\s+results saved/);

@@ -1,24 +1,14 @@
 // Exit codes of `imagebatch batch ...` (1 / 2 / 3), the offline `--emulator` run and `generate --mode`: the real CLI
 // (bin/imagebatch.js) in a temp folder, against an emulator in this process.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnCli } from '../helpers/cli.ts';
-import { imagesIn, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
+import { KEY, batchFolder, jsonLines } from './batch-folder.ts';
+import { imagesIn, manifestOf, withEmulator } from '../helpers/emu.ts';
 
-const KEY = 'AIzaSyBATCHcliKEY-abcdefghijklmnopqrst';
-
-let dir: string;
-let cleanup: () => Promise<void>;
-const run = (args: string[], env: Record<string, string | undefined> = { GEMINI_API_KEY: KEY }) => spawnCli(args, { cwd: dir, env, timeoutMs: 20_000 }).done;
-const jsonLines = (s: string) => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-
-before(async () => {
-  ({ dir, cleanup } = await tempDir('ib-batch-cli-'));
-  await writeFile(join(dir, 'twelve.txt'), Array.from({ length: 12 }, (_, i) => `a paper boat number ${i + 1}`).join('\n'));
-});
-after(async () => cleanup());
+const folder = batchFolder();
+const { run } = folder;
 
 describe('batch exit codes', () => {
   test('1: some lines failed (emulator in this process with per-line errors)', async () => {
@@ -63,21 +53,21 @@ describe('offline and generate --mode', () => {
     const r = await run(['batch', 'submit', 'twelve.txt', '--out', 'offline', '--emulator'], {});
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /built in: it stops with this command/);
-    assert.equal((await imagesIn(join(dir, 'offline'))).length, 12);
-    await access(join(dir, 'offline', 'index.html'));
+    assert.equal((await imagesIn(join(folder.dir, 'offline'))).length, 12);
+    await access(join(folder.dir, 'offline', 'index.html'));
   });
 
   test('generate --mode auto takes the Batch API above the threshold with a deadline, streams otherwise', async () => {
     const batch = await run(['generate', 'twelve.txt', '--emulator', '--no-cache', '--out', 'auto-batch', '--batch-threshold', '10', '--deadline', '24h'], {});
     assert.equal(batch.code, 0, batch.stderr);
     assert.match(batch.stdout + batch.stderr, /mode: batch \(12 jobs ≥ 10 and a 24h deadline/);
-    assert.ok((await manifestOf(join(dir, 'auto-batch'))).every((e) => e.from === 'batch'));
-    const summary = JSON.parse(await readFile(join(dir, 'auto-batch', 'summary.json'), 'utf8')) as { succeeded: number; total: number };
+    assert.ok((await manifestOf(join(folder.dir, 'auto-batch'))).every((e) => e.from === 'batch'));
+    const summary = JSON.parse(await readFile(join(folder.dir, 'auto-batch', 'summary.json'), 'utf8')) as { succeeded: number; total: number };
     assert.deepEqual([summary.succeeded, summary.total], [12, 12]);
 
     const stream = await run(['generate', 'twelve.txt', '--emulator', '--no-cache', '--out', 'auto-stream', '--batch-threshold', '10'], {});
     assert.equal(stream.code, 0, stream.stderr);
     assert.doesNotMatch(stream.stdout + stream.stderr, /mode: batch/);
-    assert.ok((await manifestOf(join(dir, 'auto-stream'))).every((e) => e.from === 'api'));
+    assert.ok((await manifestOf(join(folder.dir, 'auto-stream'))).every((e) => e.from === 'api'));
   });
 });
