@@ -229,7 +229,7 @@ describe('emulator gzip (as the real API answers)', () => {
     try {
       const body = JSON.stringify(ask('a lighthouse'));
       const url = (emu: Emulator) => `${emu.url}/v1beta/models/${FLASH}:generateContent`;
-      const head = async (emu: Emulator, encoding: string) => {
+      const head = (emu: Emulator, encoding: string) => {
         return new Promise<{ encoding: string | undefined; length: number }>((resolve, reject) => {
           const req = httpRequest(url(emu), { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': 'k', 'accept-encoding': encoding } }, (res) => {
             let length = 0;
