@@ -16,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError, OptionError, type InputIssue } from '../errors.ts';
 import type { Job } from '../types.ts';
+import { sniffEncoding, type TextEncodingName } from './encoding.ts';
 import { scan, type ScanOptions } from './jobs.ts';
 import { ASPECT_RATIOS, IMAGE_SIZES } from './schema.ts';
 import { formatFromPath, type InputFormat } from './sources.ts';
@@ -136,11 +137,13 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
     display = file;
     await checkReadable(file);
   }
+  const encoding = await checkEncoding(path, display);
   const baseDir = resolve(options.baseDir ?? (file === '-' ? process.cwd() : dirname(resolve(file))));
   return {
     file: display,
     path,
     format,
+    encoding,
     model,
     aspectRatio: options.aspectRatio,
     imageSize: options.imageSize,
@@ -149,6 +152,16 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
     refs: { baseDir, allowOutsideRefs: options.allowOutsideRefs ?? false, memo: new Map(), signal },
     signal,
   };
+}
+
+/** UTF-16 (by BOM or by its NULs) is read as such; UTF-32 is refused with its name rather than read as NULs. */
+async function checkEncoding(path: string, display: string): Promise<TextEncodingName> {
+  const { encoding, by } = await sniffEncoding(path);
+  if (encoding === 'utf-32le' || encoding === 'utf-32be') {
+    const how = by === 'bom' ? 'by its byte-order mark' : 'by its NUL bytes';
+    throw new InputError([{ file: display, line: 0, message: `the file is ${encoding.toUpperCase()} (${how}); save it as UTF-8` }]);
+  }
+  return encoding;
 }
 
 async function checkReadable(file: string): Promise<void> {

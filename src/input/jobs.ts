@@ -2,6 +2,7 @@
 import { Buffer } from 'node:buffer';
 import type { InputIssue } from '../errors.ts';
 import type { Job, ReferenceImage } from '../types.ts';
+import type { TextEncodingName } from './encoding.ts';
 import { jobKey } from './key.ts';
 import { resolveRefs, type RefContext } from './refs.ts';
 import { parseFields, parsePrompt, type FieldIssue } from './schema.ts';
@@ -15,6 +16,8 @@ export interface ScanOptions {
   /** The file actually read (a temp copy for stdin). */
   path: string;
   format: InputFormat;
+  /** UTF-8, or UTF-16 transcoded while reading. @default 'utf-8' */
+  encoding?: TextEncodingName;
   model: string;
   aspectRatio?: string;
   imageSize?: string;
@@ -38,7 +41,7 @@ export interface ScanItem {
 export async function* scan(o: ScanOptions): AsyncGenerator<ScanItem> {
   const seen = new Map<string, number>();
   let index = 0;
-  for await (const rec of readRecords(o.path, o.format, !o.template, o.signal)) {
+  for await (const rec of readRecords(o.path, o.format, !o.template, o.signal, o.encoding)) {
     o.signal?.throwIfAborted();
     const at = (i: FieldIssue): InputIssue => ({ file: o.file, line: rec.line, ...(i.field ? { field: i.field } : {}), message: i.message });
     if (!rec.value) {

@@ -22,10 +22,24 @@ const INT32_MAX = 2147483647;
 const text = (what: string) =>
   z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}`) });
 
+/**
+ * Characters that show nothing: controls (Cc), format characters (Cf: zero-width space/joiners, BOM, bidi marks),
+ * separators and spaces (Z, \s), and the blank letters that render empty (Hangul fillers, Braille blank).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\s\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+/** True when nothing visible is left once invisible characters are removed. */
+export function isInvisible(s: string): boolean {
+  return s.replace(INVISIBLE, '') === '';
+}
+
 export const promptSchema = text('a string')
   .trim()
   .min(1, 'is empty')
-  .max(MAX_PROMPT_LENGTH, `is longer than ${MAX_PROMPT_LENGTH} characters`);
+  .max(MAX_PROMPT_LENGTH, `is longer than ${MAX_PROMPT_LENGTH} characters`)
+  // A NUL is never meant: it comes from a UTF-16/32 file read as UTF-8, or from binary data.
+  .refine((p) => !p.includes('\u0000'), 'contains a NUL character (binary data, or a UTF-16/32 file?)')
+  .refine((p) => p === '' || p.includes('\u0000') || !isInvisible(p), 'has only invisible characters (control, format or zero-width)');
 
 /** Model ids as they may appear in a URL path: no spaces, no '..', no query characters. */
 const MODEL_RE = /^(models\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -1,8 +1,11 @@
 // Format readers: bytes → records `{line, value}` or a line-level issue. Streaming; nothing is materialised.
-import { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import type { CsvError } from 'csv-parse';
 import { readLines } from '../internal/jsonl.ts';
+import { utf16ToUtf8, type TextEncodingName } from './encoding.ts';
+import { duplicateTopLevelKeys } from './json-keys.ts';
 import type { FieldIssue } from './schema.ts';
 
 export type InputFormat = 'txt' | 'jsonl' | 'csv';
@@ -24,15 +27,27 @@ export function formatFromPath(file: string): InputFormat {
   return 'txt';
 }
 
-export function readRecords(path: string, format: InputFormat, needPrompt: boolean, signal?: AbortSignal): AsyncGenerator<RawRecord> {
-  if (format === 'jsonl') return jsonlRecords(path, signal);
-  if (format === 'csv') return csvRecords(path, needPrompt, signal);
-  return txtRecords(path, signal);
+/** What the format readers read: a path (UTF-8 as it is) or a stream already transcoded to UTF-8. */
+type Source = string | (() => Readable);
+
+export function readRecords(path: string, format: InputFormat, needPrompt: boolean, signal?: AbortSignal, encoding: TextEncodingName = 'utf-8'): AsyncGenerator<RawRecord> {
+  const source = textSource(path, encoding, signal);
+  if (format === 'jsonl') return jsonlRecords(source, signal);
+  if (format === 'csv') return csvRecords(source, needPrompt, signal);
+  return txtRecords(source, signal);
 }
 
+/** UTF-16 files are transcoded on the fly; UTF-32 is refused earlier (see prepare in index.ts). */
+function textSource(path: string, encoding: TextEncodingName, signal?: AbortSignal): Source {
+  if (encoding !== 'utf-16le' && encoding !== 'utf-16be') return path;
+  return () => pipeline(createReadStream(path, { signal }), utf16ToUtf8(encoding), () => {});
+}
+
+const lines = (source: Source, signal?: AbortSignal) => readLines(typeof source === 'string' ? source : source(), signal);
+
 /** One prompt per line; blank lines and `#` comments skipped. */
-async function* txtRecords(path: string, signal?: AbortSignal): AsyncGenerator<RawRecord> {
-  for await (const l of readLines(path, signal)) {
+async function* txtRecords(source: Source, signal?: AbortSignal): AsyncGenerator<RawRecord> {
+  for await (const l of lines(source, signal)) {
     if (l.invalid) {
       yield { line: l.line, issues: [INVALID_UTF8] };
       continue;
@@ -43,8 +58,8 @@ async function* txtRecords(path: string, signal?: AbortSignal): AsyncGenerator<R
   }
 }
 
-async function* jsonlRecords(path: string, signal?: AbortSignal): AsyncGenerator<RawRecord> {
-  for await (const l of readLines(path, signal)) {
+async function* jsonlRecords(source: Source, signal?: AbortSignal): AsyncGenerator<RawRecord> {
+  for await (const l of lines(source, signal)) {
     if (l.invalid) {
       yield { line: l.line, issues: [INVALID_UTF8] };
       continue;
@@ -60,6 +75,11 @@ async function* jsonlRecords(path: string, signal?: AbortSignal): AsyncGenerator
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
       yield { line: l.line, issues: [{ message: `expected a JSON object, got ${got}` }] };
+      continue;
+    }
+    const dups = duplicateTopLevelKeys(l.text);
+    if (dups.length) {
+      yield { line: l.line, issues: dups.map((field) => ({ field, message: 'appears more than once in the line (which one is meant?)' })) };
       continue;
     }
     yield { line: l.line, value: v as Record<string, unknown> };
@@ -91,11 +111,11 @@ interface Column {
  * csv-parse, so quoted fields may span lines; the start line of a record is its end line minus its inner newlines.
  * Quotes are relaxed because csv-parse cannot resynchronise after a stray quote; an unclosed quote is reported.
  */
-async function* csvRecords(path: string, needPrompt: boolean, signal?: AbortSignal): AsyncGenerator<RawRecord> {
+async function* csvRecords(source: Source, needPrompt: boolean, signal?: AbortSignal): AsyncGenerator<RawRecord> {
   const invalidLines = new Set<number>();
   const skipped: RawRecord[] = [];
   async function* text(): AsyncGenerator<string> {
-    for await (const l of readLines(path, signal)) {
+    for await (const l of lines(source, signal)) {
       if (l.invalid) invalidLines.add(l.line);
       yield `${l.text}\n`;
     }
@@ -113,13 +133,13 @@ async function* csvRecords(path: string, needPrompt: boolean, signal?: AbortSign
       return undefined;
     },
   });
-  const source = Readable.from(text());
-  source.on('error', (e) => parser.destroy(e));
-  source.pipe(parser);
+  const joined = Readable.from(text());
+  joined.on('error', (e) => parser.destroy(e));
+  joined.pipe(parser);
   try {
     yield* csvBody(parser, skipped, invalidLines, needPrompt);
   } finally {
-    source.destroy();
+    joined.destroy();
     parser.destroy();
   }
 }

@@ -195,3 +195,87 @@ describe('streaming', () => {
     await assert.rejects(validateInput(p, { signal: ac.signal }), /stop/);
   });
 });
+
+describe('text hygiene', () => {
+  const utf16 = (s: string, le: boolean) => {
+    const b = Buffer.from(s, 'utf16le');
+    return le ? b : b.swap16();
+  };
+
+  test('UTF-16 with or without a BOM, LE or BE, is read as text (no NULs in the prompts)', async () => {
+    const text = 'a red fox\n# comment\nein Fuchs – grün\n';
+    for (const [name, bytes] of [
+      ['le-bom.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), utf16(text, true)])],
+      ['be-bom.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16(text, false)])],
+      ['le.txt', utf16(text, true)],
+      ['be.txt', utf16(text, false)],
+    ] as const) {
+      const p = await file(name, bytes);
+      assert.deepEqual((await validateInput(p)).issues, [], name);
+      assert.deepEqual((await all(readJobs(p))).map((j) => j.prompt), ['a red fox', 'ein Fuchs – grün'], name);
+    }
+    const pj = await file('le.jsonl', utf16('{"prompt":"owl","seed":3}\r\n', true));
+    assert.deepEqual((await all(readJobs(pj))).map((j) => [j.prompt, j.seed]), [['owl', 3]]);
+    const pc = await file('be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16('prompt,seed\n"cat, sitting",4\n', false)]));
+    assert.deepEqual((await all(readJobs(pc))).map((j) => [j.prompt, j.seed]), [['cat, sitting', 4]]);
+  });
+
+  test('UTF-32 is refused with the encoding named; a NUL inside a UTF-8 prompt is an issue on its line', async () => {
+    const u32 = Buffer.alloc(4 * 4);
+    [...'cat\n'].forEach((c, i) => u32.writeUInt32LE(c.codePointAt(0)!, i * 4));
+    for (const [name, bytes, how] of [
+      ['bom32.txt', Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), u32]), 'byte-order mark'],
+      ['nul32.txt', u32, 'NUL bytes'],
+    ] as const) {
+      const p = await file(name, bytes);
+      await assert.rejects(validateInput(p), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.deepEqual(e.issues, [{ file: p, line: 0, message: `the file is UTF-32LE (by its ${how}); save it as UTF-8` }]);
+        return true;
+      });
+    }
+    const p = await file('nul.txt', 'fine\nbad\u0000prompt\n\u0000\n');
+    assert.deepEqual(
+      (await validateInput(p)).issues.map((i) => [i.line, i.field, i.message]),
+      [
+        [2, 'prompt', 'contains a NUL character (binary data, or a UTF-16/32 file?)'],
+        [3, 'prompt', 'contains a NUL character (binary data, or a UTF-16/32 file?)'],
+      ],
+    );
+  });
+
+  test('a prompt of only control, format or zero-width characters is an issue naming the line (all formats)', async () => {
+    const invisible = ['\u200b\u200b', '\u0007\u0001', '\u200d\ufeff\u2060', '\u2800\u00ad', '\u3164', '\u202e\u200f'];
+    const p = await file('inv.txt', ['ok', ...invisible, 'zero\u200bwidth inside is fine'].join('\n'));
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 2);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message]),
+      invisible.map((_, n) => [n + 2, 'prompt', 'has only invisible characters (control, format or zero-width)']),
+    );
+    const pj = await file('inv.jsonl', `${JSON.stringify({ prompt: '\u200b' })}\n`);
+    assert.deepEqual((await validateInput(pj)).issues.map((i) => [i.line, i.field]), [[1, 'prompt']]);
+    const pc = await file('inv.csv', 'prompt\n"\u2060\u200c"\n');
+    assert.deepEqual((await validateInput(pc)).issues.map((i) => [i.line, i.field]), [[2, 'prompt']]);
+  });
+
+  test('a key repeated in a JSON line is an issue naming the key (escaped spellings count), nested ones are not', async () => {
+    const p = await file(
+      'dupkey.jsonl',
+      [
+        '{"prompt":"a cat","prompt":"a dog"}',
+        '{"prompt":"x","seed":1,"\\u0073eed":2,"seed":3}',
+        '{"prompt":"ok","note":{"a":1,"a":2},"list":[{"b":1},{"b":2}],"text":"\\"prompt\\":"}',
+      ].join('\n'),
+    );
+    const v = await validateInput(p);
+    assert.equal(v.jobs, 1);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message]),
+      [
+        [1, 'prompt', 'appears more than once in the line (which one is meant?)'],
+        [2, 'seed', 'appears more than once in the line (which one is meant?)'],
+      ],
+    );
+  });
+});
