@@ -4,7 +4,7 @@
 import { downloadFile } from '../gemini/files.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
-import { readInlineDataLines } from '../gemini/body.ts';
+import { readInlineDataLines } from '../gemini/body-lines.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, Result } from '../types.ts';

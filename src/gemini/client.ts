@@ -4,7 +4,7 @@
 import { ApiError, AuthError, OptionError } from '../errors.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
 import { Attempt, describeNetworkError } from './attempt.ts';
-import { BodyParseError, InlineDataReader } from './body.ts';
+import { BodyParseError, InlineDataReader } from './body-reader.ts';
 import { modelPath } from './names.ts';
 import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
 import { createRedactor } from './redact.ts';
@@ -116,7 +116,7 @@ export class GeminiClient {
 
   /**
    * One attempt. Never throws for HTTP, network or timeout problems: returns an Outcome. A 200 body is read as a
-   * stream with each image's base64 decoded as it arrives (see body.ts), so no image is ever held as text.
+   * stream with each image's base64 decoded as it arrives (see body-reader.ts), so no image is ever held as text.
    */
   async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<Outcome> {
     const url = this.#url(`${modelPath(model)}:generateContent`);

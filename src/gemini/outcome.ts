@@ -30,7 +30,7 @@ export interface InterpretOptions {
 
 /**
  * A 200 generateContent body → image | no_image | blocked (or a 'network' error when it is not a response at all).
- * `inlineData.data` may be the base64 string, or bytes already decoded by the streaming reader (body.ts).
+ * `inlineData.data` may be the base64 string, or bytes already decoded by the streaming reader (body-reader.ts).
  */
 export function outcomeFromResponse(body: unknown, options: InterpretOptions = {}): Outcome {
   const redact = options.redact ?? defaultRedactor;
@@ -184,7 +184,7 @@ function pickViolation(details: Record<string, unknown>[]): QuotaViolation | und
 function imageFrom(part: Part): ImageData | undefined {
   const d = part.inlineData;
   if (!isRecord(d) || typeof d.mimeType !== 'string' || !d.mimeType.toLowerCase().startsWith('image/')) return undefined;
-  // A string straight from JSON, or bytes the streaming reader (body.ts) already decoded.
+  // A string straight from JSON, or bytes the streaming reader (body-reader.ts) already decoded.
   const raw: unknown = d.data;
   const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw instanceof Uint8Array ? raw : undefined;
   if (bytes === undefined) return undefined;

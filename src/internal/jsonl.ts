@@ -1,6 +1,7 @@
 // Line-by-line reading of big files: never the whole file in memory.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { LineSplitter } from './line-splitter.ts';
 
 export interface Line {
   /** 1-based. */
@@ -10,40 +11,40 @@ export interface Line {
 
 /**
  * Yields lines from a byte stream, decoding UTF-8 strictly per line (invalid bytes are reported via `invalid`).
- * Handles CRLF, a leading BOM, and a last line without a newline.
+ * The bytes are cut by the shared LineSplitter (CRLF, a leading BOM, a last line without a newline).
  */
 export async function* readLines(source: Readable | string, signal?: AbortSignal): AsyncGenerator<Line & { invalid?: boolean }> {
   const stream = typeof source === 'string' ? createReadStream(source, { signal }) : source;
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
-  let n = 0;
-  const emit = (buf: Buffer) => {
-    n++;
-    let bytes = buf;
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    if (n === 1 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-    try {
-      return { line: n, text: decoder.decode(bytes) };
-    } catch {
-      return { line: n, text: bytes.toString('utf8'), invalid: true };
-    }
-  };
+  const ready: (Line & { invalid?: boolean })[] = [];
+  // Parts of the line being read: views into the current chunk (`fresh`), copies of earlier chunks' (`kept`),
+  // so a line spanning chunks does not keep whole chunks alive.
+  let kept: Buffer[] = [];
+  let fresh: Buffer[] = [];
+  const splitter = new LineSplitter({
+    bytes(part) {
+      fresh.push(part);
+    },
+    end(line) {
+      const parts = kept.length === 0 ? fresh : [...kept, ...fresh];
+      const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      kept = [];
+      fresh = [];
+      try {
+        ready.push({ line, text: decoder.decode(bytes) });
+      } catch {
+        ready.push({ line, text: bytes.toString('utf8'), invalid: true });
+      }
+    },
+  });
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    let idx: number;
-    while ((idx = buf.indexOf(0x0a)) !== -1) {
-      const head = buf.subarray(0, idx);
-      const whole = pendingLen ? Buffer.concat([...pending, head], pendingLen + head.length) : head;
-      pending = [];
-      pendingLen = 0;
-      yield emit(whole);
-      buf = buf.subarray(idx + 1);
+    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (fresh.length > 0) {
+      kept.push(Buffer.concat(fresh));
+      fresh = [];
     }
-    if (buf.length) {
-      pending.push(Buffer.from(buf));
-      pendingLen += buf.length;
-    }
+    yield* ready.splice(0);
   }
-  if (pendingLen) yield emit(Buffer.concat(pending, pendingLen));
+  splitter.end();
+  yield* ready.splice(0);
 }

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BodyParseError, InlineDataReader, readInlineDataLines } from '../../src/gemini/body.ts';
+import { BodyParseError, InlineDataReader } from '../../src/gemini/body-reader.ts';
+import { readInlineDataLines } from '../../src/gemini/body-lines.ts';
 
 /** What the streaming reader must be equal to: JSON.parse, then every inlineData.data string decoded. */
 function reference(text: string): unknown {
