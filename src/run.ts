@@ -14,7 +14,7 @@ import { BudgetExceededError } from './errors.ts';
 import { costOfUsage, estimateCost } from './report/cost.ts';
 import { runPool } from './scheduler/index.ts';
 import type { PoolEvent, Settled } from './scheduler/index.ts';
-import { ImageCache } from './storage/cache.ts';
+import { CacheMismatchError, ImageCache } from './storage/cache.ts';
 import type { ImageData, Job, JobInput, Outcome, Result, RunEvent } from './types.ts';
 
 export interface GenerateImagesOptions extends GenerateOptions {
@@ -179,6 +179,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   // The cache saves money but is never worth a run: when it fails (unwritable folder, a blob gone between lookup
   // and read) the run says so once and goes on without it.
   let cacheOk = cache !== undefined;
+  let cacheMismatchWarned = false;
   const cacheFailed = (err: unknown) => {
     if (!cacheOk) return;
     cacheOk = false;
@@ -194,7 +195,16 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       );
       return { status: 'succeeded', job, model: modelOf(job), attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion };
     } catch (err) {
-      cacheFailed(err);
+      if (!(err instanceof CacheMismatchError)) {
+        cacheFailed(err);
+        return undefined;
+      }
+      // A tampered or decayed blob: never serve it; forget the entry and pay for the job like a miss.
+      await cache.drop(cacheKey(job));
+      if (!cacheMismatchWarned) {
+        cacheMismatchWarned = true;
+        o.onEvent({ type: 'warning', message: `${err.message}: entry dropped, the job is requested again (any further mismatch is handled the same way, without a warning)`, at: o.clock.now() });
+      }
       return undefined;
     }
   }

@@ -24,6 +24,15 @@ const KEY_RE = /^[A-Za-z0-9_-]{8,128}$/;
 /** Temps older than this are crash leftovers; younger ones may belong to a live process sharing the cache. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
 
+/** A cache blob whose bytes no longer hash to its name: changed on disk after it was stored. */
+export class CacheMismatchError extends StorageError {
+  readonly sha256: string;
+  constructor(path: string, sha256: string) {
+    super(path, `cache blob ${sha256} changed on disk (its bytes no longer match its sha256)`);
+    this.sha256 = sha256;
+  }
+}
+
 export interface ImageCacheOptions {
   /** @default undefined */
   signal?: AbortSignal;
@@ -104,14 +113,29 @@ export class ImageCache {
     await writeFileAtomic(entryPath, `${JSON.stringify({ v: 1, ...entry })}\n`);
   }
 
-  /** The bytes of a blob (throws StorageError when it is missing). */
+  /**
+   * The bytes of a blob, checked against their sha256 (hashing is cheap next to a paid request): a blob changed on
+   * disk is removed and CacheMismatchError thrown, so the caller drops the entry and requests the job again.
+   * Throws StorageError when the blob is missing.
+   */
   async read(blobSha256: string): Promise<Uint8Array> {
     const path = this.blobPath(blobSha256);
+    let data: Uint8Array;
     try {
-      return await readFile(path);
+      data = await readFile(path);
     } catch (e) {
       throw new StorageError(path, `cache blob missing: ${blobSha256}`, { cause: e });
     }
+    if (sha256Hex(data) !== blobSha256) {
+      await unlink(path).catch(() => {});
+      throw new CacheMismatchError(path, blobSha256);
+    }
+    return data;
+  }
+
+  /** Forgets one entry (its blobs stay: other entries may share them). */
+  async drop(key: string): Promise<void> {
+    await unlink(this.entryPath(key)).catch(() => {});
   }
 
   /**
