@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { GenerateContentResponse, ModalityTokenCount, Part, UsageMetadata } from '../gemini/wire.ts';
 import { invalidArgument } from './errors.ts';
 import { camelizeKeys, isRecord } from './http.ts';
+import { bytes, float, int32, string } from './proto-json.ts';
 import { ASPECT_RATIOS, IMAGE_SIZES, renderImage, renderSize } from './render.ts';
 
 export interface ModelProfile {
@@ -38,6 +39,9 @@ export interface ParsedRequest {
 const badPart = (i: number, j: number) =>
   invalidArgument(`* GenerateContentRequest.contents[${i}].parts[${j}].data: required oneof field 'data' must have one initialized field\n`);
 
+/** Google names fields in messages by their proto (snake_case) names. */
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** Validates a generateContent body (any casing); throws a Google-style 400 HttpError. */
 export function parseGenerateRequest(raw: unknown, profile: ModelProfile): ParsedRequest {
   const body = camelizeKeys(raw);
@@ -60,6 +64,7 @@ export function parseGenerateRequest(raw: unknown, profile: ModelProfile): Parse
         if (p.thought !== true) texts.push(p.text);
       } else if (isRecord(p.inlineData)) {
         if (typeof p.inlineData.data !== 'string' || typeof p.inlineData.mimeType !== 'string') throw badPart(i, j);
+        bytes(`contents[${i}].parts[${j}].inline_data.data`, p.inlineData.data);
         inputImages++;
       } else if (isRecord(p.fileData)) {
         inputImages++;
@@ -91,8 +96,10 @@ export function parseGenerateRequest(raw: unknown, profile: ModelProfile): Parse
   }
 
   const ic = isRecord(gc.imageConfig) ? gc.imageConfig : {};
-  const aspectRatio = typeof ic.aspectRatio === 'string' ? ic.aspectRatio : undefined;
-  const imageSize = typeof ic.imageSize === 'string' ? ic.imageSize : undefined;
+  const aspectRatio = string('generation_config.image_config.aspect_ratio', ic.aspectRatio);
+  const imageSize = string('generation_config.image_config.image_size', ic.imageSize);
+  for (const k of ['temperature', 'topP', 'presencePenalty', 'frequencyPenalty'] as const) float(`generation_config.${snake(k)}`, gc[k]);
+  for (const k of ['topK', 'candidateCount', 'maxOutputTokens'] as const) int32(`generation_config.${snake(k)}`, gc[k]);
   if (aspectRatio !== undefined && !ASPECT_RATIOS.includes(aspectRatio)) {
     throw invalidArgument(`Unsupported aspect ratio "${aspectRatio}". Supported values: ${ASPECT_RATIOS.join(', ')}.`);
   }
@@ -100,7 +107,7 @@ export function parseGenerateRequest(raw: unknown, profile: ModelProfile): Parse
   if (imageSize !== undefined && !IMAGE_SIZES.includes(imageSize)) {
     throw invalidArgument(`Unsupported image size "${imageSize}". Supported values: ${IMAGE_SIZES.join(', ')}.`);
   }
-  const seed = typeof gc.seed === 'number' ? gc.seed : undefined;
+  const seed = int32('generation_config.seed', gc.seed);
   const parsed: ParsedRequest = { prompt, modalities, wantsImage: profile.image && modalities.includes('IMAGE'), inputImages };
   if (aspectRatio !== undefined) parsed.aspectRatio = aspectRatio;
   if (imageSize !== undefined) parsed.imageSize = imageSize;

@@ -2,7 +2,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { checkAuth } from './auth.ts';
+import { answerClientError, MAX_HEADER_BYTES, MAX_URL_BYTES, uriTooLong } from './client-error.ts';
 import { HttpError, modelNotFound, notFound } from './errors.ts';
 import type { GenerateMethod } from './interactive.ts';
 import { handleGenerate } from './interactive.ts';
@@ -102,8 +104,9 @@ async function handle(st: EmulatorState, req: IncomingMessage, res: ServerRespon
   const started = st.now();
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   let r: Route | undefined;
+  const tooLong = (req.url ?? '').length > MAX_URL_BYTES;
   try {
-    r = route(st, req, res, url);
+    if (!tooLong) r = route(st, req, res, url);
   } catch {
     // A malformed path (bad %-escape): treated as an unknown route.
   }
@@ -115,6 +118,7 @@ async function handle(st: EmulatorState, req: IncomingMessage, res: ServerRespon
     st.log(`${req.method ?? '?'} ${url.pathname} ${outcome} ${Math.round(st.now() - started)}ms`);
   });
   try {
+    if (tooLong) throw uriTooLong();
     if (!r?.noAuth) {
       const denied = checkAuth(req, url, st.options.apiKey);
       if (denied) throw denied;
@@ -144,9 +148,10 @@ export interface Listening {
 
 export async function listen(st: EmulatorState): Promise<Listening> {
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     handle(st, req, res).catch(() => res.destroy());
   });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(st, err, socket));
   // Hang faults must hang for as long as the client waits.
   server.requestTimeout = 0;
   server.on('connection', (s) => {
