@@ -1,7 +1,7 @@
 // Composition: jobs → cache check → scheduler (retry policy, limits) → transport → results.
 // generateImages() keeps nothing on disk; runToDisk() (run-disk.ts) adds the output folder, manifest and resume.
 import { readFile } from 'node:fs/promises';
-import { GeminiClient } from './gemini/client.ts';
+import { GeminiClient, resolveBaseUrl } from './gemini/client.ts';
 import { buildRequest } from './gemini/request.ts';
 import { jobKey } from './input/index.ts';
 import { loadReferences, mimeTypeForPath } from './input/refs.ts';
@@ -110,11 +110,15 @@ export function toResult(s: Settled<Job>, model: string): Result {
   return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
 }
 
-/** The cache key of a job: the full request (model, prompt, generation and image config), reference hashes, variant. */
-export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string }): string {
+/**
+ * The cache key of a job: the endpoint, the full request (model, prompt, generation and image config), reference
+ * hashes, variant. `baseUrl` is resolved as GeminiClient resolves it (env, then Google's), so each server — Google,
+ * an emulator, any other base URL — has its own namespace.
+ */
+export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string; baseUrl?: string; env?: Record<string, string | undefined> }): string {
   // Reference images enter through their hashes (already in the job), not their bytes.
   const request = buildRequest(job, { aspectRatio: run.aspectRatio, imageSize: run.imageSize, references: [] });
-  return ImageCache.keyFor(job.model ?? run.model, { request, references: job.images?.map((r) => r.sha256 ?? r.path) }, job.variant);
+  return ImageCache.keyFor(resolveBaseUrl(run.baseUrl, run.env), job.model ?? run.model, { request, references: job.images?.map((r) => r.sha256 ?? r.path) }, job.variant);
 }
 
 /**
@@ -175,7 +179,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
     }
   }
 
-  const cacheKey = (job: Job): string => cacheKeyOf(job, o);
+  const cacheKey = (job: Job): string => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl });
   // The cache saves money but is never worth a run: when it fails (unwritable folder, a blob gone between lookup
   // and read) the run says so once and goes on without it.
   let cacheOk = cache !== undefined;

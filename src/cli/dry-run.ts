@@ -12,12 +12,15 @@ export interface DryRunFlags {
   retryFailed: boolean;
   cache: boolean;
   cacheDir?: string;
+  baseUrl?: string;
+  emulator: boolean;
   json: boolean;
 }
 
 export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: DryRunFlags): Promise<number> {
   const index = flags.fresh ? undefined : await loadResumeIndex(flags.out, { verify: 'size' });
-  const cache = flags.cache ? await ImageCache.open(flags.cacheDir ?? process.env.IMAGEBATCH_CACHE_DIR) : undefined;
+  // The cache is per endpoint; --emulator would start a new emulator (a new URL), for which it holds nothing.
+  const cache = flags.cache && !flags.emulator ? await ImageCache.open(flags.cacheDir ?? process.env.IMAGEBATCH_CACHE_DIR) : undefined;
   let done = 0;
   let cached = 0;
   let toSend = 0;

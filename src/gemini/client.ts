@@ -7,7 +7,7 @@ import { Attempt, describeNetworkError } from './attempt.ts';
 import { BodyParseError, InlineDataReader } from './body-reader.ts';
 import { modelPath } from './names.ts';
 import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
-import { createRedactor } from './redact.ts';
+import { createRedactor, defaultRedactor } from './redact.ts';
 import type { Redactor } from './redact.ts';
 import type { GenerateContentRequest } from './wire.ts';
 
@@ -16,6 +16,26 @@ const USER_AGENT = `imagebatch/0.1.0 gl-node/${process.version}`;
 const MAX_REDIRECTS = 5;
 // setTimeout fires at once for delays above 2^31-1 ms, which would turn a huge timeout into none.
 const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * The base URL a client with these options talks to, normalised (no trailing slash): `baseUrl`, else env
+ * GEMINI_BASE_URL, else GOOGLE_GEMINI_BASE_URL, else Google's. Throws OptionError unless it is an http(s) URL
+ * without query, fragment or credentials. It also names the answer cache's namespace: answers from one endpoint
+ * are never served for another.
+ */
+export function resolveBaseUrl(baseUrl: string | undefined, env: Record<string, string | undefined> = process.env, redact: Redactor = defaultRedactor): string {
+  const rawBase = firstSet(baseUrl, env.GEMINI_BASE_URL, env.GOOGLE_GEMINI_BASE_URL) ?? DEFAULT_BASE_URL;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(rawBase);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
+    throw new OptionError('baseUrl', redact(rawBase), 'an http(s) URL without query, fragment or credentials');
+  }
+  return parsed.toString().replace(/\/+$/, '');
+}
 
 export interface GeminiClientOptions {
   /** @default env GEMINI_API_KEY, then env GOOGLE_API_KEY; none → AuthError */
@@ -80,18 +100,8 @@ export class GeminiClient {
     this.#apiKey = apiKey;
     this.#redact = createRedactor([apiKey]);
 
-    const rawBase = firstSet(options.baseUrl, env.GEMINI_BASE_URL, env.GOOGLE_GEMINI_BASE_URL) ?? DEFAULT_BASE_URL;
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(rawBase);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
-      throw new OptionError('baseUrl', this.#redact(rawBase), 'an http(s) URL without query, fragment or credentials');
-    }
-    this.baseUrl = parsed.toString().replace(/\/+$/, '');
-    this.#origin = parsed.origin;
+    this.baseUrl = resolveBaseUrl(options.baseUrl, env, this.#redact);
+    this.#origin = new URL(this.baseUrl).origin;
 
     const apiVersion = options.apiVersion ?? 'v1beta';
     if (typeof apiVersion !== 'string' || !/^[A-Za-z0-9._-]*$/.test(apiVersion)) {

@@ -65,11 +65,14 @@ export class ImageCache {
   }
 
   /**
-   * Key of one request: model + the GenerateContentRequest body as first sent (callers pass it WITHOUT any retry
-   * reinforcement) + variant. Variant 0 counts as none, like job keys. 32 hex characters.
+   * Key of one request: the endpoint (the base URL answers come from), model, the GenerateContentRequest body as
+   * first sent (callers pass it WITHOUT any retry reinforcement) + variant. Variant 0 counts as none, like job keys.
+   * The endpoint keeps an emulator's or test server's pictures from ever being served to a run against Google
+   * (v2: v1 keys had no endpoint, so entries written under them may hold such pictures and are never looked up).
+   * 32 hex characters.
    */
-  static keyFor(model: string, request: unknown, variant?: number): string {
-    return stableHash({ v: 1, model, request, variant: variant ? variant : undefined }, 32);
+  static keyFor(endpoint: string, model: string, request: unknown, variant?: number): string {
+    return stableHash({ v: 2, endpoint, model, request, variant: variant ? variant : undefined }, 32);
   }
 
   /** The answer, or undefined when absent, unreadable, or any of its blobs is missing or has the wrong size. */

@@ -100,6 +100,40 @@ describe('shared cache', { timeout: 60_000 }, () => {
     );
   });
 
+  test('answers are kept per endpoint: another server is asked, never served the first one\'s pictures (bug: one namespace)', async () => {
+    const cacheDir = join(root, 'cache-endpoints');
+    const prompts = ['endpoint 0: a red kite over a field', 'endpoint 1: a lighthouse in fog'];
+    const a = join(root, 'ep-a');
+    const sa = await runToDisk(prompts, base(a, cacheDir));
+    assert.equal(sa.succeeded, 2);
+    // The same prompts against another server (as a real run after an emulator run would be): it must be asked.
+    const b = join(root, 'ep-b');
+    const sb = await runToDisk(prompts, base(b, cacheDir, { baseUrl: slow.url }));
+    assert.equal(sb.cached, 0, 'the first endpoint\'s answers were served for another endpoint');
+    assert.deepEqual(
+      prompts.map((p) => slow.requestsForPrompt(p)),
+      [1, 1],
+    );
+    for (const e of await manifestLines(b)) assert.equal(e.from, 'api', e.prompt);
+    // Each endpoint still has its cache: a third folder on the second server pays nothing and gets its pictures.
+    const c = join(root, 'ep-c');
+    const sc = await runToDisk(prompts, base(c, cacheDir, { baseUrl: slow.url }));
+    assert.equal(sc.cached, 2);
+    assert.deepEqual(
+      prompts.map((p) => [emu.requestsForPrompt(p), slow.requestsForPrompt(p)]),
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    );
+    const shaB = new Map((await manifestLines(b)).map((e) => [e.prompt, e.files[0]!.sha256]));
+    for (const e of await manifestLines(c)) {
+      assert.equal(e.from, 'cache', e.prompt);
+      assert.equal(e.files[0]!.sha256, shaB.get(e.prompt), e.prompt);
+    }
+    assert.equal(await assertCacheConsistent(cacheDir), 4);
+  });
+
   test('--no-cache (cacheDir false) neither reads nor writes the cache', async () => {
     const cacheDir = join(root, 'cache-off');
     const prompts = ['cache off 0: a lantern', 'cache off 1: a kettle'];

@@ -22,25 +22,27 @@ after(async () => {
 let n = 0;
 const fresh = () => mkdtemp(join(root, `c${n++}-`));
 const sha = (d: Uint8Array | string) => createHash('sha256').update(d).digest('hex');
+/** The endpoint namespace of these tests' keys. */
+const E = 'https://generativelanguage.googleapis.com';
 const png = (s: string) => ({ mimeType: 'image/png', data: Buffer.from(s) });
 
 /** Every file under dir, as absolute paths. */
 const walk = async (dir: string): Promise<string[]> => (await filesUnder(dir)).map((f) => join(dir, f));
 
 describe('ImageCache', () => {
-  test('keyFor: stable, 32 hex, independent of key order, sensitive to model/request/variant; variant 0 = none', () => {
+  test('keyFor: stable, 32 hex, independent of key order, sensitive to endpoint/model/request/variant; variant 0 = none', () => {
     const req = { contents: [{ parts: [{ text: 'a fox' }] }], generationConfig: { imageConfig: { aspectRatio: '1:1' } } };
-    const k = ImageCache.keyFor('m', req);
+    const k = ImageCache.keyFor(E, 'm', req);
     assert.match(k, /^[0-9a-f]{32}$/);
-    assert.equal(ImageCache.keyFor('m', { generationConfig: req.generationConfig, contents: req.contents }), k);
-    assert.equal(ImageCache.keyFor('m', req, 0), k);
-    const others = [ImageCache.keyFor('m2', req), ImageCache.keyFor('m', req, 1), ImageCache.keyFor('m', { ...req, contents: [{ parts: [{ text: 'a cat' }] }] })];
-    assert.equal(new Set([k, ...others]).size, 4);
+    assert.equal(ImageCache.keyFor(E, 'm', { generationConfig: req.generationConfig, contents: req.contents }), k);
+    assert.equal(ImageCache.keyFor(E, 'm', req, 0), k);
+    const others = [ImageCache.keyFor('http://127.0.0.1:8080', 'm', req), ImageCache.keyFor(E, 'm2', req), ImageCache.keyFor(E, 'm', req, 1), ImageCache.keyFor(E, 'm', { ...req, contents: [{ parts: [{ text: 'a cat' }] }] })];
+    assert.equal(new Set([k, ...others]).size, 5);
   });
 
   test('put then get; the layout is blobs/<sha[0..2]>/<sha> and entries/<key[0..2]>/<key>.json', async () => {
     const c = await ImageCache.open(await fresh());
-    const key = ImageCache.keyFor('m', { p: 1 });
+    const key = ImageCache.keyFor(E, 'm', { p: 1 });
     assert.equal(await c.get(key), undefined);
     const usage = { promptTokens: 1, candidatesTokens: 1290, thoughtsTokens: 0, imageTokens: 1290, totalTokens: 1291 };
     await c.put(key, { images: [png('one'), { mimeType: 'image/jpeg', data: Buffer.from('two!') }], text: ['hi'], usage, modelVersion: 'v1' });
@@ -57,13 +59,13 @@ describe('ImageCache', () => {
     assert.ok((await stat(join(c.dir, 'entries', key.slice(0, 2), `${key}.json`))).isFile());
     assert.deepEqual(Buffer.from(await c.read(sha('two!'))).toString(), 'two!');
     // Same image under a second key: one blob.
-    await c.put(ImageCache.keyFor('m', { p: 2 }), { images: [png('one')], text: [] });
+    await c.put(ImageCache.keyFor(E, 'm', { p: 2 }), { images: [png('one')], text: [] });
     assert.equal((await walk(join(c.dir, 'blobs'))).length, 2);
   });
 
   test('get is undefined when a blob is missing or the wrong size, or the entry is damaged', async () => {
     const c = await ImageCache.open(await fresh());
-    const [k1, k2, k3] = ['k1', 'k2', 'k3'].map((s) => ImageCache.keyFor('m', s)) as [string, string, string];
+    const [k1, k2, k3] = ['k1', 'k2', 'k3'].map((s) => ImageCache.keyFor(E, 'm', s)) as [string, string, string];
     await c.put(k1, { images: [png('aaa')], text: [] });
     await c.put(k2, { images: [png('bbb')], text: [] });
     await c.put(k3, { images: [png('ccc')], text: [] });
@@ -78,7 +80,7 @@ describe('ImageCache', () => {
 
   test('materialize: the blob appears at dest atomically (replacing an older file); a missing blob is a StorageError', async () => {
     const c = await ImageCache.open(await fresh());
-    await c.put(ImageCache.keyFor('m', 'x'), { images: [png('pixels')], text: [] });
+    await c.put(ImageCache.keyFor(E, 'm', 'x'), { images: [png('pixels')], text: [] });
     const out = await fresh();
     const dest = join(out, '0000-x.png');
     await writeFile(dest, 'older');
@@ -92,7 +94,7 @@ describe('ImageCache', () => {
 
   test('OutputFolder.save of a cached result materialises from the cache', async () => {
     const c = await ImageCache.open(await fresh());
-    await c.put(ImageCache.keyFor('m', 'y'), { images: [png('cached')], text: [] });
+    await c.put(ImageCache.keyFor(E, 'm', 'y'), { images: [png('cached')], text: [] });
     const dir = await fresh();
     const folder = await OutputFolder.open(dir);
     const e = await folder.save(
@@ -138,12 +140,13 @@ describe('ImageCache', () => {
     const code = `
       import { ImageCache } from ${JSON.stringify(CACHE_URL)};
       const [dir, who] = process.argv.slice(1);
+      const E = ${JSON.stringify(E)};
       const c = await ImageCache.open(dir);
       for (let round = 0; round < 3; round++) {
         await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-          const shared = ImageCache.keyFor('m', { i });
+          const shared = ImageCache.keyFor(E, 'm', { i });
           await c.put(shared, { images: [{ mimeType: 'image/png', data: Buffer.alloc(64 * 1024 + i, i) }], text: ['shared ' + i] });
-          const own = ImageCache.keyFor('m', { i, who });
+          const own = ImageCache.keyFor(E, 'm', { i, who });
           await c.put(own, { images: [{ mimeType: 'image/png', data: Buffer.alloc(1000 + i, i) }, { mimeType: 'image/png', data: Buffer.from(who + i) }], text: [who] });
         }));
       }
@@ -157,11 +160,11 @@ describe('ImageCache', () => {
 
     const c = await ImageCache.open(dir);
     for (let i = 0; i < 20; i++) {
-      const shared = await c.get(ImageCache.keyFor('m', { i }));
+      const shared = await c.get(ImageCache.keyFor(E, 'm', { i }));
       assert.deepEqual(shared?.text, [`shared ${i}`]);
       assert.equal(shared?.images[0]?.bytes, 64 * 1024 + i);
       for (const who of ['A', 'B']) {
-        const own = await c.get(ImageCache.keyFor('m', { i, who }));
+        const own = await c.get(ImageCache.keyFor(E, 'm', { i, who }));
         assert.deepEqual(own?.text, [who]);
         assert.equal(Buffer.from(await c.read(own!.images[1]!.sha256)).toString(), `${who}${i}`);
       }
