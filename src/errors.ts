@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'PERMISSION'
   | 'MODEL_NOT_FOUND'
   | 'QUOTA_EXHAUSTED'
+  | 'BILLING'
   | 'BUDGET'
   | 'STOPPED'
   | 'API'
@@ -76,11 +77,17 @@ export class AuthError extends ImageBatchError {
   }
 }
 
-/** 403 PERMISSION_DENIED. Ends the run. */
+/** 403 PERMISSION_DENIED (e.g. the API is not enabled on the key's project). Ends the run. */
 export class PermissionError extends ImageBatchError {
   readonly httpStatus = 403;
-  constructor(message: string) {
+  /** ErrorInfo.reason, e.g. SERVICE_DISABLED. */
+  readonly errorReason?: string;
+  /** The page that enables the API, when the server named one (SERVICE_DISABLED). */
+  readonly activationUrl?: string;
+  constructor(message: string, fields: { errorReason?: string; activationUrl?: string } = {}) {
     super('PERMISSION', message);
+    this.errorReason = fields.errorReason;
+    this.activationUrl = fields.activationUrl;
   }
 }
 
@@ -106,6 +113,17 @@ export class QuotaExhaustedError extends ImageBatchError {
     this.quotaLimit = fields.quotaLimit;
     this.retryAfterMs = fields.retryAfterMs;
     this.resetAt = fields.resetAt;
+  }
+}
+
+/** A 429 that is about money, not rate: prepaid credits depleted, a spending cap, a quota of 0. Ends the run at once. */
+export class BillingError extends ImageBatchError {
+  readonly httpStatus?: number;
+  readonly quotaId?: string;
+  constructor(message: string, fields: { httpStatus?: number; quotaId?: string } = {}) {
+    super('BILLING', message);
+    this.httpStatus = fields.httpStatus;
+    this.quotaId = fields.quotaId;
   }
 }
 
@@ -164,17 +182,19 @@ export class StorageError extends ImageBatchError {
 }
 
 /** Errors that end a run (exit code 3 in the CLI). */
-export type RunLevelError = AuthError | PermissionError | ModelNotFoundError | QuotaExhaustedError | BudgetExceededError;
+export type RunLevelError = AuthError | PermissionError | ModelNotFoundError | QuotaExhaustedError | BillingError | BudgetExceededError;
 
 export const isImageBatchError = (e: unknown): e is ImageBatchError => e instanceof ImageBatchError;
 export const isInputError = (e: unknown): e is InputError => e instanceof InputError;
 export const isOptionError = (e: unknown): e is OptionError => e instanceof OptionError;
 export const isAuthError = (e: unknown): e is AuthError => e instanceof AuthError;
 export const isQuotaExhaustedError = (e: unknown): e is QuotaExhaustedError => e instanceof QuotaExhaustedError;
+export const isBillingError = (e: unknown): e is BillingError => e instanceof BillingError;
 export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
 export const isRunLevelError = (e: unknown): e is RunLevelError =>
   e instanceof AuthError ||
   e instanceof PermissionError ||
   e instanceof ModelNotFoundError ||
   e instanceof QuotaExhaustedError ||
+  e instanceof BillingError ||
   e instanceof BudgetExceededError;

@@ -9,6 +9,7 @@ export type {
   Outcome,
   ErrorOutcome,
   ErrorReason,
+  QuotaViolationInfo,
   FailureReason,
   SavedImage,
   Result,

@@ -94,18 +94,36 @@ export interface ErrorOutcome {
   status?: string;
   /** From RetryInfo.retryDelay (or a Retry-After header), when the server announced one. */
   retryAfterMs?: number;
-  /** QuotaFailure violation ids, e.g. GenerateRequestsPerDayPerProjectPerModel-FreeTier. */
+  /**
+   * The violation the announced delay is about: the first per-minute one when the QuotaFailure lists one,
+   * else its first, e.g. GenerateRequestsPerMinutePerProjectPerModel-FreeTier. Every violation is in `violations`.
+   */
   quotaId?: string;
   quotaMetric?: string;
-  /** QuotaFailure quotaValue or the "limit: N" in the message, when known. */
+  /** That violation's quotaValue, or the "limit: N" in the message, when known. */
   quotaLimit?: number;
-  /** ErrorInfo.reason, e.g. API_KEY_INVALID. */
+  /** Every QuotaFailure violation, in the server's order: a 429 is read whole, not by one line. */
+  violations?: QuotaViolationInfo[];
+  /** ErrorInfo.reason, e.g. API_KEY_INVALID, SERVICE_DISABLED, MODEL_CAPACITY_EXHAUSTED. */
   errorReason?: string;
+  /** Where to enable the API (ErrorInfo metadata.activationUrl or a Help link) for SERVICE_DISABLED. */
+  activationUrl?: string;
+}
+
+/** One QuotaFailure violation as the server listed it. */
+export interface QuotaViolationInfo {
+  quotaId?: string;
+  quotaMetric?: string;
+  /** quotaValue, when the server gave one. */
+  quotaLimit?: number;
+  /** quotaDimensions.model, when present. */
+  model?: string;
 }
 
 /** Why an attempt failed at the transport/server level. */
 export type ErrorReason =
-  | 'quota' // 429
+  | 'quota' // 429 (rate or quota: the retry policy reads its violations)
+  | 'billing' // 429/402 that no wait fixes: prepaid credits depleted, spending cap reached
   | 'server' // 500/502/503/504
   | 'network' // connection refused/reset, truncated or unparsable 200 body
   | 'timeout' // per-attempt deadline

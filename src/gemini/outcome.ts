@@ -2,7 +2,7 @@
 // Everything the retry policy needs (retryAfterMs, quotaId, limit 0, ErrorInfo reason) is pulled out here, once.
 import { ApiError, AuthError, PermissionError } from '../errors.ts';
 import { parseDurationMs } from '../internal/duration.ts';
-import type { ErrorOutcome, ErrorReason, ImageData, Outcome, Usage } from '../types.ts';
+import type { ErrorOutcome, ErrorReason, ImageData, Outcome, QuotaViolationInfo, Usage } from '../types.ts';
 import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
 import { defaultRedactor } from './redact.ts';
 import type { Redactor } from './redact.ts';
@@ -79,7 +79,7 @@ export function outcomeFromResponse(body: unknown, options: InterpretOptions = {
   });
 }
 
-/** A non-2xx answer → ErrorOutcome with reason, retry delay and quota facts. */
+/** A non-2xx answer → ErrorOutcome with reason, retry delay and every quota fact the body states. */
 export function outcomeFromError(httpStatus: number, bodyText: string, headers?: Headers, options: InterpretOptions = {}): ErrorOutcome {
   const redact = options.redact ?? defaultRedactor;
   const parsed = parseErrorBody(bodyText);
@@ -89,17 +89,21 @@ export function outcomeFromError(httpStatus: number, bodyText: string, headers?:
   const errorInfo = details.find((d) => typeName(d) === 'ErrorInfo');
   const errorReason = typeof errorInfo?.reason === 'string' ? errorInfo.reason : undefined;
 
-  const out: ErrorOutcome = { kind: 'error', reason: reasonFor(httpStatus, message, errorReason), message, httpStatus };
+  const out: ErrorOutcome = { kind: 'error', reason: reasonFor(httpStatus, rawMessage, errorReason), message, httpStatus };
   if (parsed?.status) out.status = parsed.status;
   if (errorReason) out.errorReason = errorReason;
+  const activationUrl = errorReason === 'SERVICE_DISABLED' ? activationUrlFrom(errorInfo, details) : undefined;
+  if (activationUrl) out.activationUrl = activationUrl;
 
   const retryAfterMs = retryDelayFrom(details, rawMessage, headers, options.now ?? Date.now());
   if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
 
-  const violation = pickViolation(details);
-  const quotaId = violation?.quotaId;
-  const quotaMetric = violation?.quotaMetric ?? /Quota exceeded for metric: ([^\s,]+)/.exec(rawMessage)?.[1];
-  const quotaLimit = toInt(violation?.quotaValue) ?? toInt(/\blimit: (\d+)/.exec(rawMessage)?.[1]);
+  const violations = violationsFrom(details);
+  if (violations.length > 0) out.violations = violations;
+  const main = mainViolation(violations);
+  const quotaId = main?.quotaId;
+  const quotaMetric = main?.quotaMetric ?? /Quota exceeded for metric: ([^\s,]+)/.exec(rawMessage)?.[1];
+  const quotaLimit = main?.quotaLimit ?? toInt(/\blimit: (\d+)/.exec(rawMessage)?.[1]);
   if (typeof quotaId === 'string') out.quotaId = quotaId;
   if (typeof quotaMetric === 'string') out.quotaMetric = quotaMetric;
   if (quotaLimit !== undefined) out.quotaLimit = quotaLimit;
@@ -111,7 +115,7 @@ export function errorFromOutcome(o: ErrorOutcome): Error {
   if (o.reason === 'auth') {
     return new AuthError(o.message, { ...(o.httpStatus ? { httpStatus: o.httpStatus } : {}), ...(o.errorReason ? { errorReason: o.errorReason } : {}) });
   }
-  if (o.reason === 'permission') return new PermissionError(o.message);
+  if (o.reason === 'permission') return new PermissionError(o.message, { errorReason: o.errorReason, activationUrl: o.activationUrl });
   return new ApiError(o.httpStatus ?? 0, o.message, {
     reason: o.reason,
     ...(o.status ? { status: o.status } : {}),
@@ -120,21 +124,49 @@ export function errorFromOutcome(o: ErrorOutcome): Error {
   });
 }
 
+// ErrorInfo reasons of a key Google will not serve (blocked by its restrictions, suspended): the fix is another
+// key, as for a bad one. https://cloud.google.com/docs/authentication/api-keys#api_key_restrictions ;
+// CONSUMER_SUSPENDED: https://github.com/google/generative-ai-docs/issues/356
+const KEY_REJECTED = new Set(['API_KEY_INVALID', 'CONSUMER_SUSPENDED', 'API_KEY_SERVICE_BLOCKED', 'API_KEY_HTTP_REFERRER_BLOCKED', 'API_KEY_IP_ADDRESS_BLOCKED', 'API_KEY_ANDROID_APP_BLOCKED', 'API_KEY_IOS_APP_BLOCKED']);
+
+/**
+ * 429s that no wait will fix, from real answers:
+ * "Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing."
+ * (https://github.com/dyad-sh/dyad/issues/3626, https://github.com/JeffOtano/roni/pull/125), and a project's spending cap
+ * (https://ai.google.dev/gemini-api/docs/billing). A quota of 0 is decided by the retry policy from quotaLimit.
+ */
+const BILLING_MESSAGE = /prepayment credits? (are|is) depleted|credits? (are|is) (depleted|exhausted)|spend(ing)? cap|billing (is )?(not enabled|disabled|account)/i;
+
 function reasonFor(httpStatus: number, message: string, errorReason: string | undefined): ErrorReason {
-  const badKey = errorReason === 'API_KEY_INVALID' || /API key (not valid|expired)/i.test(message);
-  if (httpStatus === 429) return 'quota';
-  // 402: prepaid credit exhausted (RESOURCE_EXHAUSTED); no delay will fix it, the retry policy sees no retryAfterMs.
-  if (httpStatus === 402) return 'quota';
+  const badKey = (errorReason !== undefined && KEY_REJECTED.has(errorReason)) || /API key (not valid|expired)/i.test(message);
+  // 402: prepaid credit exhausted (RESOURCE_EXHAUSTED); like the billing 429, no delay will fix it.
+  if (httpStatus === 429 || httpStatus === 402) return BILLING_MESSAGE.test(message) || httpStatus === 402 ? 'billing' : 'quota';
   if (httpStatus === 408) return 'timeout';
   if (httpStatus >= 500) return 'server';
   if (httpStatus === 401) return 'auth';
   if (httpStatus === 400) return badKey ? 'auth' : 'invalid_request';
   if (httpStatus === 403) {
-    // No key at all, or a key Google has revoked: the fix is a new key, not new permissions.
+    // No key at all, or a key Google has revoked or blocked: the fix is a new key, not new permissions.
+    // "Your API key was reported as leaked. Please use another API key." (https://github.com/google-gemini-php/laravel/issues/47)
     return badKey || /unregistered callers|API key was reported as leaked/i.test(message) ? 'auth' : 'permission';
   }
   if (httpStatus === 404) return 'not_found';
   return 'invalid_request';
+}
+
+/**
+ * SERVICE_DISABLED names the page that enables the API in ErrorInfo.metadata.activationUrl and in a Help link, e.g.
+ * https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=N
+ * (https://github.com/google-gemini/deprecated-generative-ai-python/issues/10, https://github.com/google/generative-ai-docs/issues/74).
+ */
+function activationUrlFrom(errorInfo: Record<string, unknown> | undefined, details: Record<string, unknown>[]): string | undefined {
+  const meta = errorInfo?.metadata;
+  if (isRecord(meta) && typeof meta.activationUrl === 'string' && /^https:\/\//.test(meta.activationUrl)) return meta.activationUrl;
+  for (const d of details) {
+    if (typeName(d) !== 'Help' || !Array.isArray(d.links)) continue;
+    for (const l of d.links) if (isRecord(l) && typeof l.url === 'string' && /^https:\/\/.*apis\/api\//.test(l.url)) return l.url;
+  }
+  return undefined;
 }
 
 interface ParsedError {
@@ -174,11 +206,25 @@ function retryDelayFrom(details: Record<string, unknown>[], message: string, hea
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The per-day violation when there is one (it decides whether the run must stop), else the first. */
-function pickViolation(details: Record<string, unknown>[]): QuotaViolation | undefined {
+/** Every QuotaFailure violation, in the server's order. */
+function violationsFrom(details: Record<string, unknown>[]): QuotaViolationInfo[] {
   const qf = details.find((d) => typeName(d) === 'QuotaFailure');
-  const violations = Array.isArray(qf?.violations) ? (qf.violations.filter(isRecord) as QuotaViolation[]) : [];
-  return violations.find((v) => typeof v.quotaId === 'string' && /PerDay/i.test(v.quotaId)) ?? violations[0];
+  const raw = Array.isArray(qf?.violations) ? (qf.violations.filter(isRecord) as QuotaViolation[]) : [];
+  return raw.map((v) => {
+    const info: QuotaViolationInfo = {};
+    if (typeof v.quotaId === 'string') info.quotaId = v.quotaId;
+    if (typeof v.quotaMetric === 'string') info.quotaMetric = v.quotaMetric;
+    const limit = toInt(v.quotaValue);
+    if (limit !== undefined) info.quotaLimit = limit;
+    const model = isRecord(v.quotaDimensions) ? v.quotaDimensions.model : undefined;
+    if (typeof model === 'string') info.model = model;
+    return info;
+  });
+}
+
+/** The violation a short RetryInfo is about: the first per-minute one, else the first. */
+function mainViolation(violations: QuotaViolationInfo[]): QuotaViolationInfo | undefined {
+  return violations.find((v) => v.quotaId !== undefined && /PerMinute/i.test(v.quotaId)) ?? violations[0];
 }
 
 function imageFrom(part: Part): ImageData | undefined {

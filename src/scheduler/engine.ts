@@ -5,7 +5,7 @@
 import type { Outcome } from '../types.ts';
 import { Admission } from './admission.ts';
 import type { Release } from './limiter.ts';
-import { decide } from './retry.ts';
+import { decide, perDayQuotaIds } from './retry.ts';
 import type { Decision, RetryPolicyOptions } from './retry.ts';
 import { ResultBuffer } from './results.ts';
 import { Wakeup } from './wakeup.ts';
@@ -62,6 +62,8 @@ export class PoolEngine<J> {
   private readonly pumpWake = new Wakeup();
   private readonly consumerWake = new Wakeup();
   private readonly detach: (() => void)[] = [];
+  /** Per-day quota id → when the first server-announced wait for a 429 listing it ends. */
+  private readonly dailyWaits = new Map<string, number>();
 
   constructor(
     jobs: Iterable<J> | AsyncIterable<J>,
@@ -204,7 +206,8 @@ export class PoolEngine<J> {
     const { entry } = run;
     this.admission.finished(run, outcome, now);
     if (outcome.kind === 'no_image') entry.noImageCount++;
-    const d = decide(outcome, { attempt: entry.attempts, noImageCount: entry.noImageCount, now }, this.retry, this.o.random);
+    const waitedOut = this.waitedOutBy(run.startedAt);
+    const d = decide(outcome, { attempt: entry.attempts, noImageCount: entry.noImageCount, now, waitedOut }, this.retry, this.o.random);
     if (d.action === 'done' || d.action === 'give_up') this.settle(entry, outcome, d.action, now);
     else if (d.action === 'stop_run') this.stop('run_error', d.error);
     else if (!this.stopping) this.scheduleRetry(entry, outcome, d, now);
@@ -218,6 +221,7 @@ export class PoolEngine<J> {
     // The server named a time: nobody starts before it. The pause includes this retry's jitter so the
     // told job, not a fresh one, takes the first slot when it ends.
     if (d.serverDelay && error) this.admission.pause(now + d.delayMs, error.reason, error.quotaId, now);
+    if (d.serverDelay) for (const id of perDayQuotaIds(outcome)) if (!this.dailyWaits.has(id)) this.dailyWaits.set(id, now + d.delayMs);
     const item: Waiting<J> = { entry, dueAt: now + d.delayMs, budgeted: !d.serverDelay && error !== undefined };
     // Sorted by due time, FIFO among equals: retries go first to whoever waited longest.
     let i = this.waiting.length;
@@ -225,6 +229,14 @@ export class PoolEngine<J> {
     this.waiting.splice(i, 0, item);
     const reason = error ? error.reason : outcome.kind;
     this.emit({ type: 'retried', job: entry.job, attempt: entry.attempts, reason, delayMs: d.delayMs, at: now });
+  }
+
+  /** Per-day quotas whose first announced wait had ended when an attempt started at `startedAt`. */
+  private waitedOutBy(startedAt: number): ReadonlySet<string> | undefined {
+    if (this.dailyWaits.size === 0) return undefined;
+    const out = new Set<string>();
+    for (const [id, endsAt] of this.dailyWaits) if (startedAt >= endsAt) out.add(id);
+    return out;
   }
 
   private settle(entry: Entry<J>, outcome: Outcome, decision: 'done' | 'give_up', now: number): void {

@@ -1,8 +1,8 @@
 // The ONE retry policy of the project: what to do after an attempt, as a pure function of its outcome.
 // No clock and no state: the pool supplies the attempt count and randomness, so every branch is testable.
 
-import type { ErrorOutcome, Outcome } from '../types.ts';
-import { AuthError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../errors.ts';
+import type { ErrorOutcome, Outcome, QuotaViolationInfo } from '../types.ts';
+import { AuthError, BillingError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../errors.ts';
 
 export interface RetryPolicyOptions {
   /** Attempts per job, the first included; every kind of retry counts. @default 6 */
@@ -38,6 +38,12 @@ export interface RetryContext {
   noImageCount: number;
   /** Clock time now, used only to state when a quota resets (QuotaExhaustedError.resetAt). */
   now?: number;
+  /**
+   * Per-day quota ids that an earlier 429 of this run listed and whose announced wait had passed when this
+   * attempt started: seeing one again means the wait did not help, so the day's quota is really gone.
+   * @default none
+   */
+  waitedOut?: ReadonlySet<string>;
 }
 
 export type Decision =
@@ -114,9 +120,11 @@ function runLevelError(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyO
     case 'auth':
       return new AuthError(`the API key was rejected: ${o.message}`, { httpStatus: o.httpStatus, errorReason: o.errorReason });
     case 'permission':
-      return new PermissionError(`permission denied: ${o.message}`);
+      return permissionDenied(o);
     case 'not_found':
       return new ModelNotFoundError(modelFrom(o.message), `model not found: ${o.message}`);
+    case 'billing':
+      return billing(o, `${o.message}`);
     case 'quota':
       return quotaExhausted(o, ctx, options);
     default:
@@ -124,24 +132,71 @@ function runLevelError(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyO
   }
 }
 
-function quotaExhausted(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyOptions): QuotaExhaustedError | undefined {
-  const perDay = o.quotaId !== undefined && /PerDay/i.test(o.quotaId);
-  const zero = o.quotaLimit === 0;
-  const tooLong = o.retryAfterMs !== undefined && o.retryAfterMs > options.maxRetryDelayMs;
-  if (!perDay && !zero && !tooLong) return undefined;
-  const name = o.quotaId ?? o.quotaMetric ?? 'the request quota';
-  const why = zero
-    ? `has a limit of 0 for this project (no access on this tier)`
-    : perDay
-      ? `is exhausted for today${o.quotaLimit !== undefined ? ` (limit ${o.quotaLimit})` : ''}`
-      : `is exhausted${o.quotaLimit !== undefined ? ` (limit ${o.quotaLimit})` : ''}`;
-  const when = o.retryAfterMs !== undefined ? `; it resets in ${humanMs(o.retryAfterMs)}` : perDay ? '; daily quotas reset at midnight Pacific time' : '';
-  return new QuotaExhaustedError(`quota ${name} ${why}${when}`, {
+const AI_STUDIO_BILLING = 'https://aistudio.google.com/usage (plan and billing of the key\'s project)';
+
+function billing(o: ErrorOutcome, what: string): BillingError {
+  return new BillingError(`billing, not rate: ${what}; no wait will fix this: check the project's credits, spending cap and plan at ${AI_STUDIO_BILLING}`, {
+    httpStatus: o.httpStatus,
     quotaId: o.quotaId,
-    quotaLimit: o.quotaLimit,
-    retryAfterMs: o.retryAfterMs,
-    resetAt: o.retryAfterMs !== undefined && ctx.now !== undefined ? ctx.now + o.retryAfterMs : undefined,
   });
+}
+
+function permissionDenied(o: ErrorOutcome): PermissionError {
+  const fields = { errorReason: o.errorReason, activationUrl: o.activationUrl };
+  if (o.errorReason === 'SERVICE_DISABLED') {
+    const where = o.activationUrl ? `enable it at ${o.activationUrl}` : 'enable it in the Google Cloud console';
+    return new PermissionError(`the Gemini API (generativelanguage.googleapis.com) is not enabled on this key's project: ${where}, wait a few minutes, then run again`, fields);
+  }
+  return new PermissionError(`permission denied: ${o.message}`, fields);
+}
+
+const isPerDay = (v: QuotaViolationInfo) => v.quotaId !== undefined && /PerDay/i.test(v.quotaId);
+
+/**
+ * A 429 read whole. Billing (a quota of 0) and a wait longer than maxRetryDelayMs stop the run. Per-day
+ * violations stop it only when they are all the 429 lists, or when one comes back after its wait was served;
+ * listed next to per-minute ones with a short RetryInfo, the 429 is a pause.
+ */
+function quotaExhausted(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyOptions): Error | undefined {
+  // Outcomes built by hand (or older callers) may carry only the summary fields.
+  const violations: QuotaViolationInfo[] = o.violations ?? (o.quotaId !== undefined ? [{ quotaId: o.quotaId, quotaMetric: o.quotaMetric, quotaLimit: o.quotaLimit }] : []);
+  const zero = o.quotaLimit === 0 || violations.some((v) => v.quotaLimit === 0);
+  if (zero) {
+    const v = violations.find((x) => x.quotaLimit === 0) ?? { quotaId: o.quotaId, quotaMetric: o.quotaMetric };
+    return billing(o, `quota ${v.quotaId ?? v.quotaMetric ?? 'of this model'} has a limit of 0 for this project (no access on its tier)`);
+  }
+  const daily = violations.filter(isPerDay);
+  const onlyDaily = daily.length > 0 && daily.length === violations.length;
+  const cameBack = daily.find((v) => ctx.waitedOut?.has(v.quotaId!));
+  const tooLong = o.retryAfterMs !== undefined && o.retryAfterMs > options.maxRetryDelayMs;
+  if (!onlyDaily && !cameBack && !tooLong) return undefined;
+  const stopOn = cameBack ?? daily[0];
+  const name = stopOn?.quotaId ?? o.quotaId ?? o.quotaMetric ?? 'the request quota';
+  const limit = stopOn?.quotaLimit ?? o.quotaLimit;
+  const why = stopOn
+    ? `is exhausted for today${limit !== undefined ? ` (limit ${limit})` : ''}${cameBack ? ', still after the announced wait' : ''}`
+    : `is exhausted${limit !== undefined ? ` (limit ${limit})` : ''}`;
+  // A short RetryInfo next to a per-day violation is about the per-minute window, not the day.
+  const when = stopOn
+    ? tooLong && o.retryAfterMs !== undefined
+      ? `; it resets in ${humanMs(o.retryAfterMs)}`
+      : '; daily quotas reset at midnight Pacific time'
+    : o.retryAfterMs !== undefined
+      ? `; it resets in ${humanMs(o.retryAfterMs)}`
+      : '';
+  return new QuotaExhaustedError(`quota ${name} ${why}${when}`, {
+    quotaId: stopOn?.quotaId ?? o.quotaId,
+    quotaLimit: limit,
+    retryAfterMs: o.retryAfterMs,
+    resetAt: o.retryAfterMs !== undefined && ctx.now !== undefined && (tooLong || !stopOn) ? ctx.now + o.retryAfterMs : undefined,
+  });
+}
+
+/** Per-day quota ids a retryable 429 lists: the engine remembers them to recognise a per-day violation that comes back. */
+export function perDayQuotaIds(o: Outcome): string[] {
+  if (o.kind !== 'error' || o.reason !== 'quota') return [];
+  const violations = o.violations ?? (o.quotaId !== undefined ? [{ quotaId: o.quotaId }] : []);
+  return violations.filter(isPerDay).map((v) => v.quotaId!);
 }
 
 /** "models/foo is not found..." → "foo"; the transport's message is the only place the model is named. */

@@ -192,7 +192,7 @@ describe('outcomeFromError', () => {
     assert.equal(outcomeFromError(503, body).retryAfterMs, undefined);
   });
 
-  test('per-day quotaId and quotaValue; the per-day violation is preferred', () => {
+  test('every violation is kept; quotaId is the per-minute one the short delay is about', () => {
     const o = outcomeFromError(
       429,
       errorBody(429, 'RESOURCE_EXHAUSTED', 'quota', [
@@ -203,9 +203,12 @@ describe('outcomeFromError', () => {
         retryInfo('22s'),
       ]),
     );
-    assert.equal(o.quotaId, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
-    assert.equal(o.quotaLimit, 250);
-    assert.equal(o.quotaMetric, 'm/day');
+    assert.equal(o.quotaId, 'GenerateRequestsPerMinutePerProjectPerModel');
+    assert.equal(o.quotaLimit, 500);
+    assert.deepEqual(o.violations, [
+      { quotaId: 'GenerateRequestsPerMinutePerProjectPerModel', quotaLimit: 500 },
+      { quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaLimit: 250, quotaMetric: 'm/day' },
+    ]);
     assert.equal(o.retryAfterMs, 22000);
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { backoffDelayMs, decide, defaultRetryPolicy, humanMs, resolveRetryOptions } from '../../src/scheduler/index.ts';
 import type { Decision } from '../../src/scheduler/index.ts';
 import type { ErrorOutcome, ErrorReason, Outcome } from '../../src/types.ts';
-import { AuthError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../../src/errors.ts';
+import { AuthError, BillingError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../../src/errors.ts';
 import { seeded } from '../helpers/sim.ts';
 
 const o = resolveRetryOptions();
@@ -97,11 +97,11 @@ describe('retry policy: quota', () => {
     assert.match(e.message, /midnight Pacific/);
   });
 
-  test('limit 0 stops the run even when the quota id says per minute', () => {
+  test('limit 0 stops the run as billing even when the quota id says per minute', () => {
     const e = stopError(decide(err('quota', { quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaLimit: 0, retryAfterMs: 47_884 }), first, o, half));
-    assert.ok(e instanceof QuotaExhaustedError);
-    assert.equal(e.quotaLimit, 0);
-    assert.match(e.message, /limit of 0/);
+    assert.ok(e instanceof BillingError);
+    assert.equal(e.quotaId, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
+    assert.match(e.message, /^billing, not rate: .*limit of 0/);
   });
 
   test('a delay beyond maxRetryDelayMs stops the run; at the threshold it is still a retry', () => {
