@@ -20,11 +20,13 @@ export type {
 } from './types.ts';
 export * from './errors.ts';
 export { DEFAULT_MODEL, resolveOptions } from './options.ts';
-export type { GenerateOptions, JobsSource } from './options.ts';
-export { generateImages, cacheKeyOf, toJob } from './run.ts';
+export type { GenerateOptions, JobsSource, RunToDiskOptions } from './options.ts';
+export { generateImages, cacheKeyOf } from './run.ts';
+export { toJob } from './core/job.ts';
 export type { GenerateImagesOptions } from './run.ts';
 export { runToDisk } from './run-disk.ts';
-export type { RunToDiskOptions } from './run-disk.ts';
+export { runBatch, waitForBatch, collectBatch } from './run-batch.ts';
+export type { RunBatchOptions } from './run-batch.ts';
 export { openInput, readJobs, validateInput, jobKey } from './input/index.ts';
 export type { InputOptions } from './input/index.ts';
 export { ImageCache } from './storage/cache.ts';
@@ -44,12 +46,9 @@ export { seededRandom } from './internal/random.ts';
 export type { Clock } from './internal/clock.ts';
 export {
   submitBatch,
-  collectBatch,
-  waitForBatch,
   batchStatus,
   cancelBatch,
   listBatches,
-  runBatch,
   chooseMode,
   parseDuration,
   DEFAULT_BATCH_THRESHOLD,
@@ -62,7 +61,6 @@ export type {
   BatchStatusEntry,
   BatchListEntry,
   StatusOptions,
-  RunBatchOptions,
   ChooseModeOptions,
   ModeChoice,
   RunMode,

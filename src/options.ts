@@ -3,7 +3,7 @@
 import { OptionError } from './errors.ts';
 import type { Clock } from './internal/clock.ts';
 import { systemClock } from './internal/clock.ts';
-import type { JobInput, RunEvent } from './types.ts';
+import type { JobInput, Result, RunEvent } from './types.ts';
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash-image';
 
@@ -53,6 +53,28 @@ export interface GenerateOptions {
   random?: () => number;
   /** Environment to read defaults from. @default process.env */
   env?: Record<string, string | undefined>;
+}
+
+/** Options of runToDisk(): a run's options plus the output folder's. */
+export interface RunToDiskOptions extends GenerateOptions {
+  /** Output folder. @default './imagebatch-out' */
+  out?: string;
+  /** Start over: remove what earlier runs wrote to this folder. @default false */
+  fresh?: boolean;
+  /** Re-run only the jobs whose last manifest line is a failure. @default false */
+  retryFailed?: boolean;
+  /** Cache folder, or false for no cache. @default env IMAGEBATCH_CACHE_DIR, then the user's cache folder */
+  cacheDir?: string | false;
+  /** How resume checks earlier images: 'sha256' re-hashes them, 'size' only stats them. @default 'sha256' */
+  verify?: 'size' | 'sha256';
+  /** Manifest durability: 'always' fsyncs each line; 'batch' fsyncs at most every 100 ms. @default 'batch' */
+  fsync?: 'always' | 'batch';
+  /** Write index.html at the end. @default true */
+  gallery?: boolean;
+  /** Called with each result after it is saved. */
+  onResult?: (result: Result) => void;
+  /** Jobs in the whole input, when known (a stopped run then reports "4 of 20", not "4 of the 5 read"). @default the jobs read */
+  total?: number;
 }
 
 export type JobsSource = Iterable<JobInput> | AsyncIterable<JobInput>;

@@ -1,38 +1,17 @@
 // runToDisk(): generateImages() plus the output folder — atomic images, the manifest journal, resume, cache,
 // summary.json and the HTML gallery. State is derived from what is on disk, never from memory.
 import { isRunLevelError } from './errors.ts';
-import type { JobsSource } from './options.ts';
+import { savedEvent } from './core/events.ts';
+import { writeSummary } from './core/summary.ts';
+import { systemClock } from './internal/clock.ts';
+import type { JobsSource, RunToDiskOptions } from './options.ts';
 import { generateImages } from './run.ts';
-import type { GenerateImagesOptions } from './run.ts';
 import { writeGallery } from './report/gallery.ts';
-import { summarize } from './report/summary.ts';
 import { ImageCache } from './storage/cache.ts';
-import { readManifest } from './storage/manifest.ts';
 import { OutputFolder } from './storage/output.ts';
 import { loadResumeIndex } from './storage/resume.ts';
 import type { ResumeIndex } from './storage/resume.ts';
-import type { Job, JobInput, Result, RunSummary } from './types.ts';
-
-export interface RunToDiskOptions extends Omit<GenerateImagesOptions, 'cache' | 'skip'> {
-  /** Output folder. @default './imagebatch-out' */
-  out?: string;
-  /** Start over: remove what earlier runs wrote to this folder. @default false */
-  fresh?: boolean;
-  /** Re-run only the jobs whose last manifest line is a failure. @default false */
-  retryFailed?: boolean;
-  /** Cache folder, or false for no cache. @default env IMAGEBATCH_CACHE_DIR, then the user's cache folder */
-  cacheDir?: string | false;
-  /** How resume checks earlier images: 'sha256' re-hashes them, 'size' only stats them. @default 'sha256' */
-  verify?: 'size' | 'sha256';
-  /** Manifest durability: 'always' fsyncs each line; 'batch' fsyncs at most every 100 ms. @default 'batch' */
-  fsync?: 'always' | 'batch';
-  /** Write index.html at the end. @default true */
-  gallery?: boolean;
-  /** Called with each result after it is saved. */
-  onResult?: (result: Result) => void;
-  /** Jobs in the whole input, when known (a stopped run then reports "4 of 20", not "4 of the 5 read"). @default the jobs read */
-  total?: number;
-}
+import type { Job, JobInput, RunSummary } from './types.ts';
 
 function skipRule(index: ResumeIndex, retryFailed: boolean) {
   return (job: Job): 'done' | undefined => {
@@ -68,9 +47,10 @@ function stopReason(signal: AbortSignal): string {
  * and the gallery are written, so the folder is always consistent.
  */
 export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}): Promise<RunSummary> {
-  const started = Date.now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
   const dir = options.out ?? './imagebatch-out';
-  const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? 'batch' });
+  const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? 'batch', now: () => new Date(clock.now()) });
   let stopError: unknown;
   let total = 0;
   let skipped = 0;
@@ -80,7 +60,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
     const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: prepSignal });
     const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
     const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir).catch((err: unknown) => {
-      options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: Date.now() });
+      options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: clock.now() });
       return undefined;
     });
     // generateImages() turns inputs into keyed jobs; here they are only counted, for the summary.
@@ -105,12 +85,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       if (result.status === 'failed' && result.reason === 'cancelled') continue;
       const entry = await folder.save(result);
       options.onResult?.(result);
-      const at = Date.now();
-      if (result.status === 'succeeded') {
-        onEvent?.({ type: 'succeeded', key: entry.key, index: entry.index, files: entry.files.map((f) => f.path), attempts: result.attempts, latencyMs: result.latencyMs, costUsd: result.costUsd, cached: result.from === 'cache', at });
-      } else {
-        onEvent?.({ type: 'failed', key: entry.key, index: entry.index, reason: result.reason, message: result.message, attempts: result.attempts, at });
-      }
+      onEvent?.(savedEvent(result, entry, clock.now()));
     }
   } catch (err) {
     if (isRunLevelError(err)) stopError = err;
@@ -120,14 +95,14 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
     }
     // Aborted by the caller's own signal: a stop like any other, so the folder still gets its summary.
   }
-  const summary = await summarize(readManifest(folder.dir), { wallMs: Date.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started });
-  if (stopError instanceof Error) summary.stoppedBy = stopError.message;
-  else if (options.stopSignal?.aborted) summary.stoppedBy = stopReason(options.stopSignal);
-  else if (options.signal?.aborted) summary.stoppedBy = stopReason(options.signal);
-  await folder.writeSummary(summary);
+  let stoppedBy: string | undefined;
+  if (stopError instanceof Error) stoppedBy = stopError.message;
+  else if (options.stopSignal?.aborted) stoppedBy = stopReason(options.stopSignal);
+  else if (options.signal?.aborted) stoppedBy = stopReason(options.signal);
+  const summary = await writeSummary(folder.dir, { wallMs: clock.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started, stoppedBy });
   await folder.close();
   if (options.gallery ?? true) await writeGallery(folder.dir);
-  options.onEvent?.({ type: 'done', summary, at: Date.now() });
+  options.onEvent?.({ type: 'done', summary, at: clock.now() });
   if (stopError) throw stopError;
   return summary;
 }

@@ -1,62 +1,26 @@
 // Composition: jobs → cache check → scheduler (retry policy, limits) → transport → results.
 // generateImages() keeps nothing on disk; runToDisk() (run-disk.ts) adds the output folder, manifest and resume.
-import { readFile } from 'node:fs/promises';
 import { GeminiClient, resolveBaseUrl } from './gemini/client.ts';
 import { buildRequest } from './gemini/request.ts';
-import { jobKey } from './input/index.ts';
-import { loadReferences, mimeTypeForPath } from './input/refs.ts';
+import { loadReferences } from './input/refs.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
 import { InputOrder } from './internal/order.ts';
-import { sha256Hex } from './internal/hash.ts';
 import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
 import { resolveOptions } from './options.ts';
 import { BudgetExceededError } from './errors.ts';
-import { costOfUsage, estimateCost } from './report/cost.ts';
+import { normaliseJobs } from './core/job.ts';
+import { costOf, estimateOf } from './core/price.ts';
+import { resultOf } from './core/result.ts';
 import { runPool } from './scheduler/index.ts';
-import type { PoolEvent, Settled } from './scheduler/index.ts';
+import type { PoolEvent } from './scheduler/index.ts';
 import { CacheMismatchError, ImageCache } from './storage/cache.ts';
-import type { ImageData, Job, JobInput, Outcome, Result, RunEvent } from './types.ts';
+import type { ImageData, Job, Result, RunEvent } from './types.ts';
 
 export interface GenerateImagesOptions extends GenerateOptions {
   /** Content-addressed cache: hits are served without a request, answers are stored. @default none */
   cache?: ImageCache;
   /** Jobs to pass over without a request (resume): return 'done' to skip. @default none */
   skip?: (job: Job) => 'done' | undefined;
-}
-
-/** Turns what a caller handed us into a full Job with a stable key. */
-export function toJob(input: JobInput, index: number, model: string): Job {
-  const partial = typeof input === 'string' ? { prompt: input } : input;
-  const job: Job = { ...partial, index: partial.index ?? index, key: '' };
-  job.key = partial.key ?? jobKey(job, job.model ?? model);
-  return job;
-}
-
-const isUrl = (p: string) => /^https?:\/\//i.test(p);
-
-/**
- * Library callers may name reference files without their hash, but the job key and the cache key need it: editing
- * the file must change both (the input reader fills it for prompt files). An unreadable file is left as it is; its
- * attempt then fails with a message naming it.
- */
-export async function withReferenceHashes(input: JobInput): Promise<JobInput> {
-  if (typeof input === 'string' || !input.images?.some((r) => r.sha256 === undefined && !isUrl(r.path))) return input;
-  const images = await Promise.all(
-    input.images.map(async (ref) => {
-      if (ref.sha256 !== undefined || isUrl(ref.path)) return ref;
-      try {
-        return { ...ref, sha256: sha256Hex(await readFile(ref.path)), mimeType: ref.mimeType ?? mimeTypeForPath(ref.path) };
-      } catch {
-        return ref;
-      }
-    }),
-  );
-  return { ...input, images };
-}
-
-async function* normalise(jobs: JobsSource, model: string): AsyncGenerator<Job> {
-  let i = 0;
-  for await (const input of jobs) yield toJob(await withReferenceHashes(input), i++, model);
 }
 
 function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {
@@ -74,40 +38,6 @@ function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {
     default:
       return undefined;
   }
-}
-
-/** What one answer costs (USD): images and text-only answers are billed by usage; blocks and errors are not. */
-export function outcomeCost(outcome: Outcome, model: string): number {
-  if (outcome.kind === 'image') return costOfUsage(model, outcome.usage, 'interactive', outcome.images.length);
-  if (outcome.kind === 'no_image') return costOfUsage(model, outcome.usage, 'interactive');
-  return 0;
-}
-
-/** Maps the scheduler's terminal record onto the public Result. */
-export function toResult(s: Settled<Job>, model: string): Result {
-  const { job, outcome } = s;
-  const base = { job, model, attempts: s.attempts, latencyMs: s.latencyMs };
-  if (outcome.kind === 'image') {
-    const usage = outcome.usage;
-    return {
-      ...base,
-      status: 'succeeded',
-      usage,
-      costUsd: outcomeCost(outcome, model),
-      images: outcome.images.map((img) => ({ mimeType: img.mimeType, data: img.data, bytes: img.data.byteLength, sha256: sha256Hex(img.data) })),
-      text: outcome.text,
-      from: 'api',
-      modelVersion: outcome.modelVersion,
-    };
-  }
-  if (outcome.kind === 'no_image') {
-    const message = outcome.message ?? (outcome.text.join(' ').slice(0, 500) || 'the model answered without an image');
-    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: outcomeCost(outcome, model) };
-  }
-  if (outcome.kind === 'blocked') {
-    return { ...base, status: 'failed', reason: 'blocked', message: outcome.message ?? `blocked: ${outcome.blockReason}`, blockReason: outcome.blockReason, usage: outcome.usage, costUsd: 0 };
-  }
-  return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
 }
 
 /**
@@ -147,7 +77,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   let stoppedByBudget = false;
   // Would one more request (on top of those in flight) pass the budget? Unknown prices count as 0.
   const withinBudget = (job: Job): boolean => {
-    const next = estimateCost(modelOf(job), inFlight + 1, { imageSize: job.imageSize ?? o.imageSize });
+    const next = estimateOf(modelOf(job), inFlight + 1, job.imageSize ?? o.imageSize);
     if (spentUsd + next <= o.maxCostUsd!) return true;
     stoppedByBudget = true;
     return false;
@@ -160,7 +90,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   async function* admitted(): AsyncGenerator<Job> {
     try {
       let seq = 0;
-      for await (const job of normalise(jobs, o.model)) {
+      for await (const job of normaliseJobs(jobs, o.model)) {
         seqOf.set(job, seq++);
         if (skip?.(job) === 'done') {
           order?.skip(seqOf.get(job)!);
@@ -242,7 +172,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
         const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
         // Charged when the answer arrives, not when the caller reads the result: settled results may wait in the
         // pool's buffer while it starts more work, and every answer (a text-only one too) is billed.
-        const cost = outcomeCost(outcome, modelOf(job));
+        const cost = costOf(outcome, modelOf(job));
         spentUsd += cost;
         if (cost > 0) billed.set(job, (billed.get(job) ?? 0) + cost);
         return outcome;
@@ -254,7 +184,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   async function* fromPool(): AsyncGenerator<Result> {
     for await (const s of pool) {
-      const result = toResult(s, modelOf(s.job));
+      const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api' });
       // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
       const total = billed.get(s.job);
       if (total !== undefined) result.costUsd = total;

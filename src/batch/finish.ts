@@ -1,22 +1,19 @@
-// The end of a batch run: unanswered jobs through streaming mode (finishWithStream), then summary.json and
-// index.html, derived from the manifest exactly as streaming mode derives them.
-import { join } from 'node:path';
+// The end of a batch run: unanswered jobs through streaming mode (finishWithStream, handed in as
+// options.streamWith), then summary.json and index.html through the same writer as streaming mode.
+import { writeSummary } from '../core/summary.ts';
+import { OptionError } from '../errors.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import { writeGallery } from '../report/gallery.ts';
-import { summarize } from '../report/summary.ts';
-import { runToDisk } from '../run-disk.ts';
-import { writeFileAtomic } from '../storage/atomic.ts';
-import { readManifest } from '../storage/manifest.ts';
-import { SUMMARY_FILE } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, RunSummary } from '../types.ts';
 import type { CollectOptions } from './options.ts';
+import { clockOf } from './options.ts';
 import { retryableInStream } from './results.ts';
 import { readRecordJobs, readState } from './state.ts';
 
 /**
  * Jobs of settled batches whose latest manifest line is missing or a failure other than a safety block go through
- * runToDisk (streaming mode) into the same folder. Idempotent: it looks only at the manifest.
+ * options.streamWith (streaming mode: runToDisk) into the same folder. Idempotent: it looks only at the manifest.
  */
 export async function streamLeftovers(dir: string, client: GeminiClient, options: CollectOptions): Promise<number> {
   const { signal } = options;
@@ -37,9 +34,11 @@ export async function streamLeftovers(dir: string, client: GeminiClient, options
     }
   }
   if (jobs.size === 0) return 0;
-  options.onBatchEvent?.({ type: 'batch_streaming', jobs: jobs.size, at: Date.now() });
+  const run = options.streamWith;
+  if (!run) throw new OptionError('streamWith', run, 'the streaming run (runToDisk) that finishWithStream hands unanswered jobs to');
+  options.onBatchEvent?.({ type: 'batch_streaming', jobs: jobs.size, at: clockOf(options).now() });
   const s = options.stream ?? {};
-  await runToDisk(
+  await run(
     [...jobs.values()].sort((a, b) => a.index - b.index),
     {
       cacheDir: false,
@@ -55,6 +54,7 @@ export async function streamLeftovers(dir: string, client: GeminiClient, options
       env: s.env ?? options.env,
       model: s.model ?? model,
       signal: s.signal ?? signal,
+      clock: s.clock ?? options.clock,
       gallery: false,
       onEvent: s.onEvent ?? options.onEvent,
     },
@@ -66,16 +66,15 @@ export async function streamLeftovers(dir: string, client: GeminiClient, options
 export async function writeFolderSummary(dir: string, options: CollectOptions, stoppedBy?: string): Promise<RunSummary> {
   const state = await readState(dir);
   const started = state.startedAt ? Date.parse(state.startedAt) : NaN;
-  const now = Date.now();
-  const wallMs = Number.isFinite(started) ? Math.max(0, now - started) : 0;
-  const summary = await summarize(readManifest(dir, { signal: options.signal }), {
+  const wallMs = Number.isFinite(started) ? Math.max(0, clockOf(options).now() - started) : 0;
+  const summary = await writeSummary(dir, {
     wallMs,
     skipped: state.skippedAtSubmit ?? 0,
     ...(Number.isFinite(started) ? { startedAt: started } : {}),
+    totalAtLeast: state.inputJobs ?? 0,
+    stoppedBy,
+    signal: options.signal,
   });
-  summary.total = Math.max(summary.total, state.inputJobs ?? 0);
-  if (stoppedBy) summary.stoppedBy = stoppedBy;
-  await writeFileAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
   if (options.gallery ?? true) await writeGallery(dir, { signal: options.signal });
   return summary;
 }

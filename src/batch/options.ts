@@ -4,8 +4,8 @@ import { OptionError } from '../errors.ts';
 import { GeminiClient } from '../gemini/client.ts';
 import type { Clock } from '../internal/clock.ts';
 import { systemClock } from '../internal/clock.ts';
-import type { RunToDiskOptions } from '../run-disk.ts';
-import type { RunEvent } from '../types.ts';
+import type { RunToDiskOptions } from '../options.ts';
+import type { Job, RunEvent, RunSummary } from '../types.ts';
 import type { RecordCounts } from './state.ts';
 
 /** Google's turnaround limit: a job pending or running longer becomes EXPIRED. */
@@ -44,7 +44,15 @@ export interface BatchClientOptions {
   onBatchEvent?: (event: BatchEvent) => void;
   /** Per-job events (skipped, succeeded, failed), the same as streaming mode's. @default none */
   onEvent?: (event: RunEvent) => void;
+  /** Time source of event times, record times, polling and deadlines (epoch ms). @default the system clock */
+  clock?: Clock;
 }
+
+/**
+ * Streaming mode, handed to the batch workflow (which does not import it) to finish unanswered jobs into the same
+ * folder: `runToDisk`, or anything that writes the folder the same way.
+ */
+export type StreamRunner = (jobs: Job[], options: RunToDiskOptions) => Promise<RunSummary>;
 
 export interface CollectOptions extends BatchClientOptions {
   /** Only this batch (`batches/<id>`). @default every batch of the folder */
@@ -59,6 +67,8 @@ export interface CollectOptions extends BatchClientOptions {
   finishWithStream?: boolean;
   /** Options of the streaming run used by finishWithStream (client fields default to this call's). @default {} */
   stream?: Omit<RunToDiskOptions, 'out'>;
+  /** The streaming run used by finishWithStream. @default runToDisk (through the package entry); required for finishWithStream otherwise */
+  streamWith?: StreamRunner;
   /** Images written at once while reading results (each holds one decoded answer in memory). @default 4 */
   writeConcurrency?: number;
   /** How earlier images are checked before skipping their keys. @default 'sha256' */
@@ -80,8 +90,6 @@ export interface WaitOptions extends CollectOptions {
   maxPollErrors?: number;
   /** finishWithStream: stream the jobs of a batch still unfinished this long before its deadline. @default min(1 h, a quarter of the deadline window) */
   streamMarginMs?: number;
-  /** Time source for polling and deadlines (epoch ms). @default the system clock */
-  clock?: Clock;
 }
 
 export interface SubmitOptions extends BatchClientOptions {
@@ -160,8 +168,12 @@ export function resolveWait(o: WaitOptions) {
     pollFactor,
     maxPollErrors: count('maxPollErrors', o.maxPollErrors, 20, 0),
     streamMarginMs: o.streamMarginMs === undefined ? undefined : ms('streamMarginMs', o.streamMarginMs, 0),
-    clock: o.clock ?? systemClock,
+    clock: clockOf(o),
   };
+}
+
+export function clockOf(o: BatchClientOptions): Clock {
+  return o.clock ?? systemClock;
 }
 
 export function writeConcurrencyOf(o: CollectOptions): number {

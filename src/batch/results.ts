@@ -1,9 +1,8 @@
 // One batch answer (a results-file line or an inline response) → the same Result streaming mode would make:
-// the same outcome parser, the same Result mapping, priced at batch rates and marked from: 'batch'.
+// the same outcome parser and the same Result builder (src/core/result.ts), priced at batch rates, from: 'batch'.
 import { outcomeFromResponse } from '../gemini/outcome.ts';
 import type { GenerateContentResponse, Status } from '../gemini/wire.ts';
-import { costOfUsage } from '../report/cost.ts';
-import { toResult } from '../run.ts';
+import { resultOf } from '../core/result.ts';
 import type { ErrorReason, FailureReason, Job, Outcome, Result } from '../types.ts';
 
 export interface BatchAnswer {
@@ -41,20 +40,7 @@ export function outcomeOfAnswer(answer: BatchAnswer, redact: (s: string) => stri
 
 /** The Result of one answered request. latencyMs is the batch's turnaround (one request has no latency of its own). */
 export function resultOfAnswer(job: Job, model: string, answer: BatchAnswer, latencyMs: number, redact: (s: string) => string): Result {
-  const outcome = outcomeOfAnswer(answer, redact);
-  const r = toResult({ job, outcome, attempts: 1, firstStartAt: 0, settledAt: latencyMs, latencyMs, decision: 'done' }, model);
-  if (r.status === 'succeeded') {
-    r.from = 'batch';
-    r.costUsd = costOfUsage(model, r.usage, 'batch', r.images.length);
-  } else if (r.usage) {
-    r.costUsd = r.reason === 'blocked' ? 0 : costOfUsage(model, r.usage, 'batch');
-  }
-  return r;
-}
-
-/** A job the batch never answered (job expired, failed or was cancelled). */
-export function unansweredResult(job: Job, model: string, reason: FailureReason, message: string): Result {
-  return { job, model, attempts: 0, latencyMs: 0, costUsd: 0, status: 'failed', reason, message };
+  return resultOf(job, outcomeOfAnswer(answer, redact), { model, attempts: 1, latencyMs, mode: 'batch' });
 }
 
 /** Failures worth another try in streaming mode: everything but a safety block (terminal in both modes). */

@@ -5,14 +5,16 @@ import { downloadFile } from '../gemini/files.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
 import { readInlineDataLines } from '../gemini/body-lines.ts';
+import { savedEvent } from '../core/events.ts';
+import { unansweredResult } from '../core/result.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, Result } from '../types.ts';
 import type { CollectOptions } from './options.ts';
-import { writeConcurrencyOf } from './options.ts';
+import { clockOf, writeConcurrencyOf } from './options.ts';
 import { cleanupRemote, stateOf } from './remote.ts';
 import type { BatchAnswer } from './results.ts';
-import { resultOfAnswer, unansweredResult } from './results.ts';
+import { resultOfAnswer } from './results.ts';
 import type { BatchRecord } from './state.ts';
 import { patchRecord, readRecordJobs } from './state.ts';
 
@@ -44,8 +46,9 @@ export async function settleRecord(ctx: SettleContext, record: BatchRecord, op: 
       for (const key of jobs.order) yield { job: jobs.byKey.get(key)!, make: (job: Job) => unansweredResult(job, record.model, reason, message) };
     });
   }
-  const settled = (await patchRecord(ctx.dir, record.id, { phase: 'settled', settledAt: new Date().toISOString(), state })) ?? record;
-  options.onBatchEvent?.({ type: 'batch_collected', name: record.name ?? record.displayName, state, saved: counts.saved, skipped: counts.skipped, at: Date.now() });
+  const now = clockOf(options).now();
+  const settled = (await patchRecord(ctx.dir, record.id, { phase: 'settled', settledAt: new Date(now).toISOString(), state })) ?? record;
+  options.onBatchEvent?.({ type: 'batch_collected', name: record.name ?? record.displayName, state, saved: counts.saved, skipped: counts.skipped, at: now });
   if (options.cleanup) await cleanupRemote(ctx.dir, ctx.client, settled, options);
   return counts;
 }
@@ -118,7 +121,8 @@ async function writeEach(
     const e = index.get(key);
     return e !== undefined && (e.status === 'succeeded' || e.finishedAtMs >= since);
   };
-  const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? 'batch' });
+  const clock = clockOf(options);
+  const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? 'batch', now: () => new Date(clock.now()) });
   const limit = writeConcurrencyOf(options);
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
@@ -126,12 +130,7 @@ async function writeEach(
   const save = async (result: Result) => {
     const entry = await folder.save(result);
     counts.saved++;
-    const at = Date.now();
-    if (result.status === 'succeeded') {
-      options.onEvent?.({ type: 'succeeded', key: entry.key, index: entry.index, files: entry.files.map((f) => f.path), attempts: result.attempts, latencyMs: result.latencyMs, costUsd: result.costUsd, at });
-    } else {
-      options.onEvent?.({ type: 'failed', key: entry.key, index: entry.index, reason: result.reason, message: result.message, attempts: result.attempts, at });
-    }
+    options.onEvent?.(savedEvent(result, entry, clock.now()));
   };
   try {
     for await (const item of items(jobs)) {

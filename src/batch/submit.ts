@@ -9,9 +9,9 @@ import type { GeminiClient } from '../gemini/client.ts';
 import { createBatch } from '../gemini/batches.ts';
 import { deleteFile, uploadFile } from '../gemini/files.ts';
 import { buildRequest } from '../gemini/request.ts';
+import { normaliseJobs } from '../core/job.ts';
 import { DEFAULT_MODEL } from '../options.ts';
 import type { JobsSource } from '../options.ts';
-import { toJob, withReferenceHashes } from '../run.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { SubmitOptions } from './options.ts';
@@ -73,11 +73,9 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
     result.submitted += record.requestCount;
   };
   try {
-    let i = 0;
-    for await (const input of jobs) {
+    // Keyed exactly as streaming mode keys them (path-only reference images are hashed first).
+    for await (const job of normaliseJobs(jobs, defaultModel)) {
       signal?.throwIfAborted();
-      // Exactly as streaming mode keys it (path-only reference images are hashed first).
-      const job = toJob(await withReferenceHashes(input), i++, defaultModel);
       result.total++;
       const prev = index.get(job.key)?.status;
       if (prev === 'succeeded' || (options.retryFailed && prev !== 'failed')) {

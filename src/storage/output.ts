@@ -103,7 +103,7 @@ export class OutputFolder {
   }
 
   async writeSummary(summary: RunSummary): Promise<void> {
-    await writeFileAtomic(join(this.dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeSummaryFile(this.dir, summary);
   }
 
   /** Flushes and fsyncs the manifest. */
@@ -151,6 +151,11 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
     }
   }
   for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));
+}
+
+/** Writes `<dir>/summary.json` atomically (a reader never sees half of it). */
+export async function writeSummaryFile(dir: string, summary: RunSummary): Promise<void> {
+  await writeFileAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 /** Looks like a Gemini API key or a key= query parameter: never let one reach the manifest. */

@@ -3,7 +3,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cancelBatch, collectBatch, readState, submitBatch, waitForBatch } from '../../src/batch/index.ts';
+import { cancelBatch, readState, submitBatch } from '../../src/batch/index.ts';
+import { collectBatch, waitForBatch } from '../../src/run-batch.ts';
 import type { BatchEvent } from '../../src/batch/index.ts';
 import { entriesByKey, heldClock, images, jobs, setup } from './batch-helpers.ts';
 

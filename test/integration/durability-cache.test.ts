@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { runToDisk } from '../../src/run-disk.ts';
-import type { RunToDiskOptions } from '../../src/run-disk.ts';
+import type { RunToDiskOptions } from '../../src/options.ts';
 import { checkFolder, manifestLines, spawnCli } from '../cli/crash-harness.ts';
 import { filesUnder } from '../helpers/emu.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { runToDisk } from '../../src/run-disk.ts';
-import type { RunToDiskOptions } from '../../src/run-disk.ts';
+import type { RunToDiskOptions } from '../../src/options.ts';
 import { readManifest } from '../../src/storage/manifest.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
 import { checkFolder, manifestLines } from '../cli/crash-harness.ts';

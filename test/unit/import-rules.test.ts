@@ -1,4 +1,4 @@
-// DESIGN.md's module boundaries, checked from the import lines of src/.
+// ARCHITECTURE.md's module boundaries, checked from the import lines of src/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -51,6 +51,12 @@ test('scheduler/ knows nothing of Gemini, fetch or the disk', () => {
 test('gemini/ knows nothing of the scheduler (one retry policy, in scheduler/retry.ts)', () => {
   const bad = within('gemini').filter((i) => /^(scheduler|storage|cli|emulator|run)/.test(i.target));
   assert.equal(bad.length, 0, show(bad));
+});
+
+test('batch/ and core/ do not import the streaming composition (streaming is handed to batch as a function)', () => {
+  const bad = [...within('batch'), ...within('core')].filter((i) => /^run(-disk|-batch)?\.ts$/.test(i.target) || (i.file.startsWith('core/') && /^(batch|cli)\//.test(i.target)));
+  assert.equal(bad.length, 0, show(bad));
+  assert.ok(within('core').length > 0, 'core/ has no imports: the check would pass vacuously');
 });
 
 test('cli/ uses only the public API and the emulator entry', () => {

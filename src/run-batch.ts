@@ -1,14 +1,34 @@
-// runBatch(): the Batch API counterpart of runToDisk(): submit, wait, collect (and finish with streaming when
-// asked), into the same folder layout, with the same manifest, summary and gallery.
-import { isRunLevelError } from '../errors.ts';
-import type { GeminiClient } from '../gemini/client.ts';
-import type { JobsSource } from '../options.ts';
-import type { RunToDiskOptions } from '../run-disk.ts';
-import type { RunSummary } from '../types.ts';
-import { writeFolderSummary } from './finish.ts';
-import type { BatchEvent, WaitOptions } from './options.ts';
-import { submitBatch } from './submit.ts';
-import { waitForBatch } from './wait.ts';
+// Composition of batch mode: runBatch() is the Batch API counterpart of runToDisk() (submit, wait, collect, and
+// finish with streaming when asked) into the same folder layout, manifest, summary and gallery. batch/ does not
+// know streaming mode; this is where runToDisk is handed to it (the public waitForBatch/collectBatch too).
+import { collectBatch as collectWith } from './batch/collect.ts';
+import type { CollectResult } from './batch/collect.ts';
+import { writeFolderSummary } from './batch/finish.ts';
+import type { BatchEvent, CollectOptions, WaitOptions } from './batch/options.ts';
+import { clockOf } from './batch/options.ts';
+import { submitBatch } from './batch/submit.ts';
+import { waitForBatch as waitWith } from './batch/wait.ts';
+import { isRunLevelError } from './errors.ts';
+import type { GeminiClient } from './gemini/client.ts';
+import type { JobsSource, RunToDiskOptions } from './options.ts';
+import { runToDisk } from './run-disk.ts';
+import type { RunSummary } from './types.ts';
+
+/** The batch options with streaming mode as the finisher unless the caller brought their own. */
+const streaming = <O extends CollectOptions>(o: O): O => ({ ...o, streamWith: o.streamWith ?? runToDisk });
+
+/**
+ * Polls the folder's batches until every one has ended, saving each one's results as it ends, then writes the
+ * summary (see batch/wait.ts). finishWithStream runs what the batches did not answer through runToDisk.
+ */
+export function waitForBatch(out: string, options: WaitOptions = {}): Promise<RunSummary> {
+  return waitWith(out, streaming(options));
+}
+
+/** Saves the results of the folder's batches that have ended, without waiting (see batch/collect.ts). */
+export function collectBatch(out: string, options: CollectOptions = {}): Promise<CollectResult> {
+  return collectWith(out, streaming(options));
+}
 
 export interface RunBatchOptions extends RunToDiskOptions {
   /** Finish unanswered jobs (expired/failed batches, failed lines, near the deadline) in streaming mode. @default false */
@@ -62,6 +82,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
     timeoutMs: options.timeoutMs,
     env: options.env,
     client: options.client,
+    clock: options.clock,
     signal,
     onEvent: options.onEvent,
     onBatchEvent: options.onBatchEvent,
@@ -104,10 +125,10 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
     const stopped = signal?.aborted === true;
     if (!stopped && !isRunLevelError(err)) throw err;
     summary = await writeFolderSummary(out, { ...wait, signal: undefined }, stopped ? 'stopped by signal' : (err as Error).message);
-    options.onEvent?.({ type: 'done', summary, at: Date.now() });
+    options.onEvent?.({ type: 'done', summary, at: clockOf(options).now() });
     if (!stopped) throw err;
     return summary;
   }
-  options.onEvent?.({ type: 'done', summary, at: Date.now() });
+  options.onEvent?.({ type: 'done', summary, at: clockOf(options).now() });
   return summary;
 }

@@ -1,0 +1,20 @@
+// The one place that prices an answer: streaming, batch and the budget all ask here, so a price change (or the
+// model registry taking over the table) touches one call.
+import { costOfUsage, estimateCost } from '../report/cost.ts';
+import type { Outcome } from '../types.ts';
+
+/** How a request was sent: streaming requests pay the list price, Batch API requests half of it. */
+export type PricedMode = 'api' | 'batch';
+
+/** What one answer costs (USD): images and text-only answers are billed by usage; blocks and errors are not. */
+export function costOf(outcome: Outcome, model: string, mode: PricedMode = 'api'): number {
+  const tier = mode === 'batch' ? 'batch' : 'interactive';
+  if (outcome.kind === 'image') return costOfUsage(model, outcome.usage, tier, outcome.images.length);
+  if (outcome.kind === 'no_image') return costOfUsage(model, outcome.usage, tier);
+  return 0;
+}
+
+/** What `requests` more single-image requests should cost (USD) from list prices; 0 for a model without a price. */
+export function estimateOf(model: string, requests: number, imageSize?: string): number {
+  return estimateCost(model, requests, { imageSize });
+}

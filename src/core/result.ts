@@ -1,0 +1,47 @@
+// One Result builder for both modes: a parsed answer (Outcome) of a job → the public Result.
+import { sha256Hex } from '../internal/hash.ts';
+import type { FailureReason, Job, Outcome, Result } from '../types.ts';
+import { costOf } from './price.ts';
+import type { PricedMode } from './price.ts';
+
+export interface ResultMeta {
+  /** The model the job ran on (its own, or the run's). */
+  model: string;
+  /** HTTP attempts made for the job (1 for a batch answer). */
+  attempts: number;
+  /** From the first attempt's start to the answer (a batch answer: the batch's turnaround). */
+  latencyMs: number;
+  /** 'api' (streaming, list price) or 'batch' (Batch API, half price, marked from: 'batch'). */
+  mode: PricedMode;
+}
+
+/** The Result of one answered job, priced for the mode it was sent in. */
+export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
+  const { model, mode } = meta;
+  const base = { job, model, attempts: meta.attempts, latencyMs: meta.latencyMs };
+  if (outcome.kind === 'image') {
+    return {
+      ...base,
+      status: 'succeeded',
+      usage: outcome.usage,
+      costUsd: costOf(outcome, model, mode),
+      images: outcome.images.map((img) => ({ mimeType: img.mimeType, data: img.data, bytes: img.data.byteLength, sha256: sha256Hex(img.data) })),
+      text: outcome.text,
+      from: mode,
+      modelVersion: outcome.modelVersion,
+    };
+  }
+  if (outcome.kind === 'no_image') {
+    const message = outcome.message ?? (outcome.text.join(' ').slice(0, 500) || 'the model answered without an image');
+    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: costOf(outcome, model, mode) };
+  }
+  if (outcome.kind === 'blocked') {
+    return { ...base, status: 'failed', reason: 'blocked', message: outcome.message ?? `blocked: ${outcome.blockReason}`, blockReason: outcome.blockReason, usage: outcome.usage, costUsd: 0 };
+  }
+  return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message, httpStatus: outcome.httpStatus, costUsd: 0 };
+}
+
+/** A job that was never answered (its batch expired, failed or was cancelled): nothing sent on its behalf was billed. */
+export function unansweredResult(job: Job, model: string, reason: FailureReason, message: string): Result {
+  return { job, model, attempts: 0, latencyMs: 0, costUsd: 0, status: 'failed', reason, message };
+}
