@@ -7,6 +7,7 @@ import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addReportCommand } from './report.ts';
 import { EXIT } from './exit.ts';
+import { quietOnClosedStdio } from './closed-pipe.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +32,7 @@ Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, IMAGEBATCH_CAC
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdio();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
