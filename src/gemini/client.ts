@@ -7,8 +7,8 @@ import { Attempt, describeNetworkError } from './attempt.ts';
 import { BodyParseError, InlineDataReader } from './body-reader.ts';
 import { modelPath } from './names.ts';
 import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
-import { createRedactor, defaultRedactor } from './redact.ts';
-import type { Redactor } from './redact.ts';
+import { createRedactor, defaultRedactor } from '../internal/redact.ts';
+import type { Redactor } from '../internal/redact.ts';
 import type { GenerateContentRequest } from './wire.ts';
 
 export const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';

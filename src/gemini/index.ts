@@ -10,6 +10,6 @@ export type { UploadSource, UploadOptions, FileCallOptions, ListOptions } from '
 export { createBatch, getBatch, listBatches, cancelBatch, deleteBatch, isTerminal, batchCounts } from './batches.ts';
 export type { BatchInput, BatchCallOptions, CreateBatchOptions, ListBatchesOptions, BatchCounts } from './batches.ts';
 export { modelPath, fileId, batchId } from './names.ts';
-export { createRedactor, REDACTED } from './redact.ts';
-export type { Redactor } from './redact.ts';
+export { createRedactor, REDACTED } from '../internal/redact.ts';
+export type { Redactor } from '../internal/redact.ts';
 export type * from './wire.ts';

@@ -4,8 +4,8 @@ import { ApiError, AuthError, PermissionError } from '../errors.ts';
 import { parseDurationMs } from '../internal/duration.ts';
 import type { ErrorOutcome, ErrorReason, ImageData, Outcome, QuotaViolationInfo, Usage } from '../types.ts';
 import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
-import { defaultRedactor } from './redact.ts';
-import type { Redactor } from './redact.ts';
+import { defaultRedactor } from '../internal/redact.ts';
+import type { Redactor } from '../internal/redact.ts';
 
 /** finishReasons that mean "a safety system stopped the output": terminal, never retried. */
 const SAFETY_FINISH = new Set([

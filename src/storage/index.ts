@@ -12,5 +12,5 @@ export {
   type ManifestWriterOptions,
 } from './manifest.ts';
 export { loadResumeIndex, type ResumeIndex, type ResumeOptions } from './resume.ts';
-export { OutputFolder, SUMMARY_FILE, GALLERY_FILE, redactSecrets, type OutputFolderOptions, type SaveOptions } from './output.ts';
+export { OutputFolder, SUMMARY_FILE, GALLERY_FILE, type OutputFolderOptions, type SaveOptions } from './output.ts';
 export { ImageCache, type CachedAnswer, type ImageCacheOptions } from './cache.ts';

@@ -3,6 +3,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from '../errors.ts';
 import { sha256Hex } from '../internal/hash.ts';
+import { defaultRedactor } from '../internal/redact.ts';
 import type { Result, RunSummary } from '../types.ts';
 import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
 import type { ImageCache } from './cache.ts';
@@ -158,13 +159,6 @@ export async function writeSummaryFile(dir: string, summary: RunSummary): Promis
   await writeFileAtomic(join(dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-/** Looks like a Gemini API key or a key= query parameter: never let one reach the manifest. */
-const KEY_PATTERNS = [/AIza[0-9A-Za-z_-]{20,}/g, /([?&]key=)[^&\s"']+/gi];
-
-export function redactSecrets(s: string): string {
-  return KEY_PATTERNS.reduce((acc, re) => acc.replace(re, (_m, p1: unknown) => (typeof p1 === 'string' ? `${p1}[redacted]` : '[redacted]')), s);
-}
-
 function toEntry(r: Result, files: ManifestFile[], at: Date): ManifestEntry {
   const e: ManifestEntry = {
     v: 1,
@@ -184,7 +178,7 @@ function toEntry(r: Result, files: ManifestFile[], at: Date): ManifestEntry {
     if (r.text.length) e.text = r.text;
   } else {
     e.reason = r.reason;
-    e.message = redactSecrets(r.message);
+    e.message = defaultRedactor(r.message); // never let a key reach the manifest
     if (r.blockReason !== undefined) e.blockReason = r.blockReason;
     if (r.httpStatus !== undefined) e.httpStatus = r.httpStatus;
   }

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { outcomeFromError, outcomeFromResponse } from '../../src/gemini/outcome.ts';
-import { createRedactor } from '../../src/gemini/redact.ts';
+import { createRedactor } from '../../src/internal/redact.ts';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 9, 9, 9]);
