@@ -21,12 +21,17 @@ export interface QuotaProfile {
   outage?: { startS: number; durationS: number };
 }
 
-/** The five profiles of the issue. Quota changes and the outage sit at fixed shares of a 60-RPM run (n s). */
+/**
+ * The five profiles of issue 3 and the fast one of issue 13. Quota changes and the outage sit at fixed shares of a
+ * 60-RPM run (n s). At 1,800 RPM with 0.6-s answers (18 in flight) the run has 6·n jobs: with fewer than one
+ * window's worth, a fixed-window server would never push back and the bound would not hold.
+ */
 export function quotaProfiles(n: number): QuotaProfile[] {
   const t60 = (n * 60) / 60; // emulated seconds a 60-RPM run needs
   return [
     { name: '60 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 60 }] },
     { name: '300 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 300 }] },
+    { name: '1800 RPM, 0.6 s', n: 6 * n, latencyS: 0.6, quota: [{ atS: 0, requestsPerMinute: 1800 }] },
     {
       name: '60→20→60 RPM',
       n,

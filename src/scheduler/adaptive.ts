@@ -1,6 +1,13 @@
 // An AIMD concurrency limit (TCP congestion control applied to requests, as in Netflix concurrency-limits).
 // Drops (429, 503 overload) cut the limit multiplicatively; healthy samples taken while the limit is
 // actually used raise it: +1 per sample during slow start (doubling per round trip), then +1 per round trip.
+// Slow start does not wait for images (a 20-s round trip would need ~100 s to reach 100 in flight): the server
+// refuses a request on arrival (a quota 429 or an overload 503 comes back in well under a second), so an attempt
+// still running after `admittedAfterMs` was admitted, and the limit may be twice the admitted attempts running
+// (onAdmitted): it doubles per min(answer latency, admittedAfterMs). A 429 that names a per-minute window and when
+// it ends (`rateLimited`) says the RATE is spent, not that too many are in flight: the pause and the learned rate
+// (learn.ts) handle it, so it ends slow start at what was in flight, without a cut. After an outage, restart()
+// slow-starts back towards where the limit was.
 // Plain AIMD treats every drop as congestion, so random 503s (which hit a share of requests whatever our
 // load) would hold it near 1/sqrt(p): drops only count while they are more than `dropTolerance` of recent
 // answers. Real overload fails every request above the capacity and passes that share at once.
@@ -12,7 +19,7 @@ export interface AdaptiveOptions {
   min?: number;
   /** The ceiling (the user's concurrency). @default the pool's concurrency (8) */
   max?: number;
-  /** Starting limit. @default Math.min(max, 4) — a few probes before we know anything about the quota */
+  /** Starting limit. @default Math.min(max, 8) — a few probes before we know anything about the quota */
   initial?: number;
   /** Factor applied on a drop. @default 0.7 (CUBIC's beta: gentler than halving, still converges fast) */
   backoffRatio?: number;
@@ -22,6 +29,12 @@ export interface AdaptiveOptions {
   slowStart?: boolean;
   /** Share of recent answers that may be drops without cutting the limit (0: every drop cuts). @default 0.05 */
   dropTolerance?: number;
+  /**
+   * In slow start, an attempt still running this long after it started was admitted by the server and grows the
+   * limit as a healthy answer would. Gemini refuses on arrival (429, 503) in well under a second; images take
+   * 5-30 s. @default 2000
+   */
+  admittedAfterMs?: number;
 }
 
 export interface ResolvedAdaptiveOptions {
@@ -32,6 +45,7 @@ export interface ResolvedAdaptiveOptions {
   increase: number;
   slowStart: boolean;
   dropTolerance: number;
+  admittedAfterMs: number;
 }
 
 /** One finished attempt, as the limit sees it. */
@@ -44,6 +58,10 @@ export interface LimitSample {
   inFlight: number;
   /** When the attempt finished (clock ms). */
   at: number;
+  /** Already counted as growth by onAdmitted() while it ran. @default false */
+  admitted?: boolean;
+  /** A drop that is a spent per-minute rate (a 429 naming its window's end), not too many in flight. @default false */
+  rateLimited?: boolean;
 }
 
 export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): ResolvedAdaptiveOptions {
@@ -51,7 +69,7 @@ export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): Res
   const min = o.min ?? 1;
   if (!Number.isInteger(max) || max < 1) throw new OptionError('adaptive.max', max, 'an integer ≥ 1');
   if (!Number.isInteger(min) || min < 1 || min > max) throw new OptionError('adaptive.min', min, `an integer in [1, ${max}]`);
-  const initial = o.initial ?? Math.max(min, Math.min(max, 4));
+  const initial = o.initial ?? Math.max(min, Math.min(max, 8));
   if (!Number.isInteger(initial) || initial < min || initial > max) {
     throw new OptionError('adaptive.initial', initial, `an integer in [${min}, ${max}]`);
   }
@@ -61,7 +79,9 @@ export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): Res
   if (!(increase > 0) || !Number.isFinite(increase)) throw new OptionError('adaptive.increase', increase, 'a positive number');
   const dropTolerance = o.dropTolerance ?? 0.05;
   if (!(dropTolerance >= 0 && dropTolerance < 1)) throw new OptionError('adaptive.dropTolerance', dropTolerance, 'a number in [0, 1)');
-  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true, dropTolerance };
+  const admittedAfterMs = o.admittedAfterMs ?? 2000;
+  if (!(admittedAfterMs > 0) || !Number.isFinite(admittedAfterMs)) throw new OptionError('adaptive.admittedAfterMs', admittedAfterMs, 'a positive number');
+  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true, dropTolerance, admittedAfterMs };
 }
 
 export class AdaptiveLimit {
@@ -74,11 +94,21 @@ export class AdaptiveLimit {
   private healthy = 0;
   /** Moving share of drops over about the last max(10, 2 × limit) answers. */
   private dropRate = 0;
+  /** Slow start after an outage ends here (the cut a drop would have made from the limit before it). */
+  private slowStartEnd = Number.POSITIVE_INFINITY;
+  /** The limit before the current run of cuts began (what an outage took away). */
+  private beforeCuts: number;
+  private lastCutAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: AdaptiveOptions & { max: number }) {
     this.o = resolveAdaptiveOptions(options, options.max);
     this.value = this.o.initial;
+    this.beforeCuts = this.value;
     this.inSlowStart = this.o.slowStart;
+  }
+
+  get options(): ResolvedAdaptiveOptions {
+    return this.o;
   }
 
   /** The integer limit to apply now. */
@@ -95,9 +125,40 @@ export class AdaptiveLimit {
     return this.inSlowStart;
   }
 
+  /**
+   * Slow start: `admitted` attempts are running that the server took (each has run admittedAfterMs without being
+   * refused). Allow twice that many, as an answer per attempt would in a round trip (TCP's doubling). Returns true
+   * when the integer limit changed.
+   */
+  onAdmitted(admitted: number): boolean {
+    if (!this.inSlowStart) return false;
+    const before = this.limit;
+    this.value = Math.max(this.value, Math.min(this.o.max, this.slowStartEnd, 2 * admitted));
+    if (this.value >= this.slowStartEnd) this.endSlowStart();
+    return this.limit !== before;
+  }
+
+  /** After an outage (every answer failed for a while): slow start again towards where the limit was. */
+  restart(): boolean {
+    if (!this.o.slowStart || this.value >= this.beforeCuts * this.o.backoffRatio) return false;
+    this.inSlowStart = true;
+    this.slowStartEnd = this.beforeCuts * this.o.backoffRatio;
+    this.dropRate = 0;
+    return true;
+  }
+
   /** Feeds one sample; returns true when the integer limit changed. */
   onSample(s: LimitSample): boolean {
     const before = this.limit;
+    if (s.dropped && s.rateLimited) {
+      // The rate is spent until the window ends: more or fewer in flight changes nothing, so no cut. But slow start
+      // ends, at what was in flight when it ran out: the next window must not open with a burst far above it.
+      if (this.inSlowStart) {
+        this.value = Math.max(this.o.min, Math.min(this.value, s.inFlight));
+        this.endSlowStart();
+      }
+      return this.limit !== before;
+    }
     this.dropRate += ((s.dropped ? 1 : 0) - this.dropRate) / Math.max(10, 2 * before);
     if (s.dropped && this.dropRate <= this.o.dropTolerance) {
       // An isolated drop: noise, not congestion. Neither cut nor grow on it.
@@ -106,21 +167,36 @@ export class AdaptiveLimit {
       // last cut may cut again, so the limit drops at most once per round trip.
       const startedAt = s.at - s.latencyMs;
       if (startedAt >= this.lastDecreaseAt) {
+        // Cuts less than two minutes apart are one run (an outage cuts once per failed probe, ≤ 60 s apart).
+        if (s.at - this.lastCutAt > 120_000) this.beforeCuts = this.value;
+        this.lastCutAt = s.at;
         this.value = Math.max(this.o.min, this.value * this.o.backoffRatio);
         this.lastDecreaseAt = s.at;
         this.inSlowStart = false;
         this.healthy = 0;
       }
-    } else if (s.inFlight * 2 >= this.limit) {
-      // Only grow when the limit is what holds us back; an idle or rate-paced pool proves nothing.
-      if (this.inSlowStart) this.value += 1;
-      else if (++this.healthy >= this.limit) {
-        // A whole limit's worth of healthy answers is one round trip: grow by exactly `increase`.
-        this.healthy = 0;
-        this.value += this.o.increase;
-      }
-      if (this.value >= this.o.max) this.value = this.o.max;
+    } else if (!(s.admitted && this.inSlowStart)) {
+      this.grow(s.inFlight);
     }
     return this.limit !== before;
+  }
+
+  private endSlowStart(): void {
+    this.inSlowStart = false;
+    this.slowStartEnd = Number.POSITIVE_INFINITY;
+  }
+
+  private grow(inFlight: number): void {
+    // Only grow when the limit is what holds us back; an idle or rate-paced pool proves nothing.
+    if (inFlight * 2 < this.limit) return;
+    if (this.inSlowStart) {
+      this.value += 1;
+      if (this.value >= this.slowStartEnd) this.endSlowStart();
+    } else if (++this.healthy >= this.limit) {
+      // A whole limit's worth of healthy answers is one round trip: grow by exactly `increase`.
+      this.healthy = 0;
+      this.value += this.o.increase;
+    }
+    if (this.value >= this.o.max) this.value = this.o.max;
   }
 }

@@ -21,6 +21,14 @@ export interface FinishedAttempt {
 
 type Emit = (e: PoolEvent<never>) => void;
 
+/** An attempt started in slow start, until it is admittedAfterMs old or finished. */
+interface Young {
+  id: number;
+  at: number;
+  finished: boolean;
+  admitted: boolean;
+}
+
 export type AdmissionOptions = Pick<
   ResolvedPoolOptions<unknown>,
   'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'retryBudget' | 'random'
@@ -44,6 +52,15 @@ export class Admission {
   private isDegraded = false;
   private nextProbeAt = Number.NEGATIVE_INFINITY;
   private probeDelayMs: number;
+  /** Slow start's attempts in start order (see adaptive.ts: a running attempt grows the limit once admitted). */
+  private young: Young[] = [];
+  private readonly youngById = new Map<number, Young>();
+  /** Of those, admitted and still running. */
+  private admittedRunning = 0;
+  /** Slow start spreads its starts over a round trip instead of sending each doubling at once. */
+  private lastStartAt = Number.NEGATIVE_INFINITY;
+  /** Moving average of healthy answers' latency (the round trip slow start paces over, when under admittedAfterMs). */
+  private latencyMs: number | undefined;
 
   constructor(
     private readonly o: AdmissionOptions,
@@ -82,6 +99,49 @@ export class Admission {
     }
     const probed = this.learner?.maybeProbe(now);
     if (probed !== undefined) this.setLearnedRate(probed, now);
+    this.admitYoung(now);
+  }
+
+  /** Slow start: attempts still running admittedAfterMs after their start grow the limit. */
+  private admitYoung(now: number): void {
+    const a = this.adaptive;
+    if (!a || this.young.length === 0) return;
+    if (!a.slowStart) {
+      this.young = [];
+      this.youngById.clear();
+      this.admittedRunning = 0;
+      return;
+    }
+    const after = a.options.admittedAfterMs;
+    let changed = false;
+    let i = 0;
+    for (; i < this.young.length && this.young[i]!.at + after <= now; i++) {
+      const y = this.young[i]!;
+      if (y.finished) continue;
+      y.admitted = true;
+      this.admittedRunning++;
+      changed = a.onAdmitted(this.admittedRunning) || changed;
+    }
+    if (i > 0) this.young = this.young.slice(i);
+    if (changed) this.updateLimit(now);
+  }
+
+  /**
+   * In slow start, starts beyond the initial limit are spread evenly over a round trip (min(answer latency, admittedAfterMs)): a doubling
+   * sent at once would all arrive before the first 429 comes back, and a quota that runs out mid-burst would
+   * refuse the rest of it. Spread, a 429 stops the burst after the few starts its own round trip overlaps.
+   */
+  private slowStartSpacing(): number {
+    const a = this.adaptive;
+    // The first `initial` go at once: a few probes are what an unknown quota is assumed to take.
+    if (!a?.slowStart || this.limiter.inFlight < a.options.initial) return 0;
+    return Math.min(a.options.admittedAfterMs, this.latencyMs ?? Infinity) / this.limiter.limit;
+  }
+
+  /** When the oldest young attempt will count as admitted (a wake-up while the limit is full). */
+  private nextAdmitWait(now: number): number | undefined {
+    const y = this.young[0];
+    return y && this.adaptive?.slowStart ? Math.max(y.at + this.adaptive.options.admittedAfterMs - now, 0.001) : undefined;
   }
 
   /** When the current pause ends, if one is on. */
@@ -98,9 +158,11 @@ export class Admission {
       // Budget spent: fall back to one probe at a time instead of adding load to a failing service.
       this.setDegraded(true, now);
     }
-    if (this.limiter.inFlight >= this.limiter.limit) return this.paused ? this.pauseUntil - now : undefined;
+    if (this.limiter.inFlight >= this.limiter.limit) return this.paused ? this.pauseUntil - now : this.nextAdmitWait(now);
     if (now < this.pauseUntil) return this.pauseUntil - now;
     if (this.isDegraded && now < this.nextProbeAt) return this.nextProbeAt - now;
+    const spacing = this.slowStartSpacing();
+    if (now < this.lastStartAt + spacing) return this.lastStartAt + spacing - now;
     const wait = Math.max(this.rpm?.reserve(1, now) ?? 0, this.ipm?.reserve(cost, now) ?? 0);
     const learnedWait = this.learned?.reserve(1, now) ?? 0;
     if (learnedWait > 0 && learnedWait >= wait) this.learner?.noteBinding();
@@ -117,6 +179,12 @@ export class Admission {
     this.budget.recordAttempt(now);
     if (budgeted) this.budget.recordRetry(now);
     this.learner?.recordStart(id, now);
+    this.lastStartAt = now;
+    if (this.adaptive?.slowStart) {
+      const y: Young = { id, at: now, finished: false, admitted: false };
+      this.young.push(y);
+      this.youngById.set(id, y);
+    }
     return release;
   }
 
@@ -125,19 +193,32 @@ export class Admission {
     if (outcome.kind === 'error' && outcome.reason === 'cancelled') return;
     const transient = isTransientError(outcome);
     const dropped = transient && (outcome.reason === 'quota' || (outcome.reason === 'server' && outcome.httpStatus === 503));
+    const young = this.youngById.get(a.id);
+    if (young) {
+      young.finished = true;
+      if (young.admitted) this.admittedRunning--;
+      this.youngById.delete(a.id);
+    }
+    if (outcome.kind !== 'error') {
+      const ms = now - a.startedAt;
+      this.latencyMs = this.latencyMs === undefined ? ms : this.latencyMs + (ms - this.latencyMs) / 8;
+    }
     if (this.adaptive && (dropped || !transient)) {
-      const sample = { latencyMs: now - a.startedAt, dropped, inFlight: a.inFlightAtStart, at: now };
+      const rateLimited = dropped && outcome.reason === 'quota' && this.learner?.isPerMinute(outcome.retryAfterMs, outcome.quotaId) === true;
+      const sample = { latencyMs: now - a.startedAt, dropped, inFlight: a.inFlightAtStart, at: now, admitted: young?.admitted ?? false, rateLimited };
       if (this.adaptive.onSample(sample)) this.updateLimit(now);
     }
     if (transient && outcome.reason === 'quota' && this.learner) {
       this.learner.recordRejected(a.id);
-      const learned = this.learner.onQuota(now, a.startedAt, outcome.retryAfterMs, outcome.quotaId);
+      const learned = this.learner.onQuota(now, a.startedAt, outcome.retryAfterMs, outcome.quotaId, outcome.quotaLimit);
       if (learned !== undefined) this.setLearnedRate(learned, now);
     }
     if (this.isDegraded && !transient) {
       this.budget.reset();
       this.probeDelayMs = this.o.probeBaseMs;
       this.nextProbeAt = Number.NEGATIVE_INFINITY;
+      // The outage cut the limit once per round trip; slow-start back instead of +1 per round trip.
+      this.adaptive?.restart();
       this.setDegraded(false, now);
     } else if (this.isDegraded && transient && outcome.reason !== 'quota') {
       // Still failing: space the probes out exponentially (with jitter) so a long outage costs a

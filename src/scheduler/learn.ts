@@ -8,6 +8,9 @@
 // while it held us back: straight back to the highest rate learned so far if that is higher (a quota
 // that dropped and came back is found again after one window), else x1.25, x1.5, x2, ...
 // Overshooting costs one 429 and a pause to a window end that we would have reached anyway.
+// A window we cannot count (it began before our first request) is not wasted when the 429 states its limit
+// (QuotaFailure quotaValue, or "limit: N" in the message): that is the rate until a window we can count says
+// how much of it is ours. So the estimate converges at the first 429, or one window later.
 
 export interface QuotaLearnerOptions {
   /** The window a per-minute quota is counted over. @default 60_000 */
@@ -67,14 +70,18 @@ export class QuotaLearner {
     this.binding = true;
   }
 
+  /** Does a 429 name a per-minute window and when it ends (so it can be dated, and says the rate is spent)? */
+  isPerMinute(retryAfterMs: number | undefined, quotaId: string | undefined): boolean {
+    return retryAfterMs !== undefined && retryAfterMs <= this.windowMs && quotaId !== undefined && /PerMinute/i.test(quotaId);
+  }
+
   /**
-   * A quota 429 for an attempt started at `startedAt` and answered at `now`.
+   * A quota 429 for an attempt started at `startedAt` and answered at `now`; `limit` is the quota it states.
    * Returns the new estimate when one was learned (once per window), else undefined.
    */
-  onQuota(now: number, startedAt: number, retryAfterMs: number | undefined, quotaId?: string): number | undefined {
+  onQuota(now: number, startedAt: number, retryAfterMs: number | undefined, quotaId?: string, limit?: number): number | undefined {
     // Only a quota that names a per-minute window can be dated from its RetryInfo.
-    if (retryAfterMs === undefined || retryAfterMs > this.windowMs) return undefined;
-    if (quotaId === undefined || !/PerMinute/i.test(quotaId)) return undefined;
+    if (retryAfterMs === undefined || !this.isPerMinute(retryAfterMs, quotaId)) return undefined;
     // Quotas are checked on arrival, so the delay counts from about when the attempt started.
     const resetAt = startedAt + retryAfterMs;
     this.cleanSince = Math.max(this.cleanSince, now + retryAfterMs);
@@ -84,8 +91,14 @@ export class QuotaLearner {
     if (Math.abs(resetAt - this.lastResetAt) < this.windowMs / 2) return undefined;
     const from = resetAt - this.windowMs;
     // A window that began before our first request was partly used by someone else (another client, a
-    // previous run): its count would be an underestimate. Learn from the next one. (Slack: clock skew.)
-    if (from < this.firstStartAt - this.windowMs * 0.02) return undefined;
+    // previous run): its count would be an underestimate. Take the stated limit for now, count the next one.
+    // (Slack: clock skew.)
+    if (from < this.firstStartAt - this.windowMs * 0.02) {
+      if (limit === undefined || !(limit > 0) || this.estimate !== undefined) return undefined;
+      this.estimate = (limit * 60_000) / this.windowMs;
+      this.highest = Math.max(this.highest, this.estimate);
+      return this.estimate;
+    }
     let accepted = 0;
     for (const s of this.starts) if (!s.rejected && s.at >= from && s.at < startedAt) accepted++;
     if (accepted < 1) return undefined;

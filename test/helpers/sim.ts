@@ -67,6 +67,10 @@ export interface SimServerOptions {
    * @default 'fixed'
    */
   quotaModel?: 'fixed' | 'sliding';
+  /** Fixed windows began this long before t = 0 (the server was counting before the client started). @default 0 */
+  windowOffsetMs?: number;
+  /** 429s state the quota (QuotaFailure quotaValue). @default false */
+  statesLimit?: boolean;
 }
 
 export type SimResult = 'ok' | 'quota' | 'overload' | 'outage' | 'cancelled';
@@ -121,18 +125,19 @@ export class SimServer {
     }
     if (this.o.quota && this.o.quotaModel === 'sliding') {
       while (this.recent.length > 0 && this.recent[0]! <= now - this.windowMs) this.recent.shift();
-      if (this.recent.length >= this.o.quota(now)) return this.tooMany(this.recent[0]! + this.windowMs - now);
+      if (this.recent.length >= this.o.quota(now)) return this.tooMany(this.recent[0]! + this.windowMs - now, this.o.quota(now));
       this.recent.push(now);
     } else if (this.o.quota) {
-      const w = Math.floor(now / this.windowMs);
+      const offset = this.o.windowOffsetMs ?? 0;
+      const w = Math.floor((now + offset) / this.windowMs);
       const used = this.accepted.get(w) ?? 0;
-      if (used >= this.o.quota(now)) return this.tooMany((w + 1) * this.windowMs - now);
+      if (used >= this.o.quota(now)) return this.tooMany((w + 1) * this.windowMs - offset - now, this.o.quota(now));
       this.accepted.set(w, used + 1);
     }
     return ['ok', { kind: 'image', images: [{ data: new Uint8Array([1]), mimeType: 'image/png' }], text: [] }];
   }
 
-  private tooMany(retryAfterMs: number): [SimResult, Outcome] {
+  private tooMany(retryAfterMs: number, limit?: number): [SimResult, Outcome] {
     return [
       'quota',
       {
@@ -143,6 +148,7 @@ export class SimServer {
         message: `You exceeded your current quota. Please retry in ${(retryAfterMs / 1000).toFixed(3)}s.`,
         retryAfterMs,
         quotaId: this.o.quotaId ?? 'GenerateRequestsPerMinutePerProjectPerModel',
+        ...(this.o.statesLimit && limit !== undefined ? { quotaLimit: limit } : {}),
       },
     ];
   }
@@ -156,7 +162,7 @@ export class SimServer {
     const out: number[] = [];
     for (const r of this.log) {
       if (r.result !== result) continue;
-      const w = Math.floor(r.at / this.windowMs);
+      const w = Math.floor((r.at + (this.o.windowOffsetMs ?? 0)) / this.windowMs);
       while (out.length <= w) out.push(0);
       out[w]!++;
     }

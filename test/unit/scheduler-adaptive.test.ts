@@ -17,14 +17,53 @@ function round(a: AdaptiveLimit, t: number, capacity: number): number {
 }
 
 describe('AdaptiveLimit (AIMD)', () => {
-  test('starts at min(max, 4) and doubles per round trip until the first drop', () => {
+  test('starts at min(max, 8) and doubles per round trip until the first drop', () => {
     const a = new AdaptiveLimit({ max: 64 });
-    assert.equal(a.limit, 4);
+    assert.equal(a.limit, 8);
     assert.equal(new AdaptiveLimit({ max: 2 }).limit, 2);
     const seen = [a.limit];
-    for (let r = 0; r < 4; r++) seen.push(round(a, r * RTT, Infinity));
-    assert.deepEqual(seen, [4, 8, 16, 32, 64]);
+    for (let r = 0; r < 3; r++) seen.push(round(a, r * RTT, Infinity));
+    assert.deepEqual(seen, [8, 16, 32, 64]);
     assert.equal(round(a, 10 * RTT, Infinity), 64, 'never above the ceiling');
+  });
+
+  test('slow start: the limit is twice the admitted attempts running; their answers do not count again', () => {
+    const a = new AdaptiveLimit({ max: 100 });
+    assert.equal(a.onAdmitted(3), false, 'never below where it is');
+    assert.equal(a.onAdmitted(8), true);
+    assert.equal(a.limit, 16);
+    a.onAdmitted(16);
+    assert.equal(a.limit, 32);
+    for (let i = 0; i < 16; i++) a.onSample({ latencyMs: 20_000, dropped: false, inFlight: 16, at: 20_000, admitted: true });
+    assert.equal(a.limit, 32, 'already counted');
+    a.onAdmitted(70);
+    assert.equal(a.limit, 100, 'never above the ceiling');
+  });
+
+  test('a per-minute 429 (rate spent) ends slow start at what was in flight, without a cut; a plain 429 cuts', () => {
+    const a = new AdaptiveLimit({ max: 100, initial: 40 });
+    a.onSample({ latencyMs: 50, dropped: true, rateLimited: true, inFlight: 40, at: 1000 });
+    assert.equal(a.limit, 40);
+    a.onSample({ latencyMs: 50, dropped: true, rateLimited: true, inFlight: 12, at: 1000 });
+    assert.equal(a.limit, 40, 'only the first ends slow start');
+    assert.equal(a.slowStart, false);
+    assert.equal(a.onAdmitted(40), false, 'no admitted growth after slow start');
+    for (let i = 0; i < 20; i++) a.onSample({ latencyMs: 50, dropped: true, inFlight: 40, at: 2000 + i });
+    assert.equal(a.limit, 28);
+  });
+
+  test('restart() after an outage slow-starts back to 0.7 × the limit before its run of cuts, then grows by one per round trip', () => {
+    const a = new AdaptiveLimit({ max: 100, initial: 40 });
+    for (let i = 0; i < 40; i++) a.onSample({ latencyMs: 50, dropped: true, inFlight: 1, at: 60_000 + i * 30_000 });
+    assert.equal(a.limit, 1);
+    assert.equal(a.restart(), true);
+    assert.equal(a.slowStart, true);
+    a.onAdmitted(1);
+    assert.equal(a.limit, 2);
+    for (let i = 0; i < 40 && a.slowStart; i++) a.onAdmitted(a.limit);
+    assert.equal(a.limit, 28, 'slow start ends at 0.7 × 40');
+    assert.equal(a.slowStart, false);
+    assert.equal(a.restart(), false, 'nothing to restart towards');
   });
 
   test('a burst of drops from one window cuts once (×0.7), not once per 429', () => {
@@ -92,7 +131,8 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('options are validated against the ceiling', () => {
-    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 4, backoffRatio: 0.7, increase: 1, slowStart: true, dropTolerance: 0.05 });
+    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 8, backoffRatio: 0.7, increase: 1, slowStart: true, dropTolerance: 0.05, admittedAfterMs: 2000 });
+    assert.throws(() => resolveAdaptiveOptions({ admittedAfterMs: 0 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ dropTolerance: 1 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ initial: 9 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ backoffRatio: 1 }, 8), OptionError);

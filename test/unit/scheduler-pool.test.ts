@@ -58,16 +58,16 @@ describe('runPool: limits and order', () => {
     assert.ok(res.every((s) => s.decision === 'done' && s.attempts === 1 && s.outcome.kind === 'image'));
   });
 
-  test('the adaptive limit starts at 4 and never exceeds the ceiling', async () => {
+  test('the adaptive limit starts at min(ceiling, 8) and never exceeds the ceiling', async () => {
     const clock = new FakeClock();
     const { attempt, log } = scripted(clock, () => ({ latencyMs: 1000 }));
     const limits: number[] = [];
     const onEvent = (e: PoolEvent<number>) => e.type === 'concurrency' && limits.push(e.limit);
-    await drive(clock, collect(runPool(range(200), base(clock, attempt, { concurrency: 6, onEvent }))));
-    assert.equal(limits[0], 4);
-    assert.equal(Math.max(...limits), 6);
-    assert.equal(log.maxInFlight, 6);
-    assert.equal(log.starts.filter((s) => s.at === 0).length, 4);
+    await drive(clock, collect(runPool(range(200), base(clock, attempt, { concurrency: 12, onEvent }))));
+    assert.equal(limits[0], 8);
+    assert.equal(Math.max(...limits), 12);
+    assert.equal(log.maxInFlight, 12);
+    assert.equal(log.starts.filter((s) => s.at === 0).length, 8);
   });
 
   test('yields in completion order: the fast job comes out while the slow one still runs', async () => {
