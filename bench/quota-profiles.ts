@@ -19,6 +19,8 @@ export interface QuotaProfile {
   faultEach?: number;
   /** A window where every request gets 503 at once (emulated seconds). */
   outage?: { startS: number; durationS: number };
+  /** Requests per real second a run may ask of the emulator (a run's time scale keeps it under this). @default none */
+  maxRealRps?: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export function quotaProfiles(n: number): QuotaProfile[] {
   return [
     { name: '60 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 60 }] },
     { name: '300 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 300 }] },
-    { name: '1800 RPM, 0.6 s', n: 6 * n, latencyS: 0.6, quota: [{ atS: 0, requestsPerMinute: 1800 }] },
+    { name: '1800 RPM, 0.6 s', n: 6 * n, latencyS: 0.6, quota: [{ atS: 0, requestsPerMinute: 1800 }], maxRealRps: 150 },
     {
       name: '60→20→60 RPM',
       n,

@@ -30,9 +30,9 @@ export interface AdaptiveOptions {
   /** Share of recent answers that may be drops without cutting the limit (0: every drop cuts). @default 0.05 */
   dropTolerance?: number;
   /**
-   * In slow start, an attempt still running this long after it started was admitted by the server and grows the
-   * limit as a healthy answer would. Gemini refuses on arrival (429, 503) in well under a second; images take
-   * 5-30 s. @default 2000
+   * In slow start, an attempt still running this long after it started was admitted by the server: the limit may
+   * be twice the admitted attempts running. Gemini refuses on arrival (429, 503) in well under a second; images
+   * take 5-30 s. @default 2000
    */
   admittedAfterMs?: number;
 }

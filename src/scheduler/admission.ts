@@ -69,7 +69,7 @@ export class Admission {
     this.budget = new RetryBudget(o.retryBudget);
     this.probeDelayMs = o.probeBaseMs;
     // A known request rate already paces every start at the quota, so AIMD could only hold us below it: at
-    // image latencies (~20 s) its slow start from 4 needs ~100 s to reach the ~100 in flight 300 RPM needs, and
+    // image latencies (~20 s) a slow start per round trip needed ~100 s to reach the ~100 in flight 300 RPM needs, and
     // random 503s keep it near 1/√p. The cap stays at the ceiling; 503s are still retried, budgeted and probed.
     if (o.adaptive && o.requestsPerMinute === undefined) this.adaptive = new AdaptiveLimit({ ...o.adaptive, max: Math.min(o.adaptive.max ?? o.concurrency, o.concurrency) });
     this.limiter = new Limiter(this.adaptive ? this.adaptive.limit : o.concurrency);

@@ -4,13 +4,17 @@
 //   pool.ts       runPool(): the contract, option defaults; engine.ts: the dispatcher state machine
 //   admission.ts  may an attempt start now? in-flight limit, rate limits, server pause, retry budget
 //   limiter.ts    in-flight cap, FIFO, changeable at run time
-//   adaptive.ts   AIMD limit: start min(ceiling, 4), slow start (double per round trip) until the first
-//                 drop (429 / 503), then ×0.7 at most once per round trip and +1 per round trip while used;
-//                 isolated drops (≤ 5 % of recent answers) are noise. Off when requestsPerMinute is known:
-//                 the rate already paces the starts, so the cap stays at the ceiling
+//   adaptive.ts   AIMD limit: start min(ceiling, 8), slow start until the first drop: twice the attempts the
+//                 server admitted (still running after 2 s; refusals come back at once), so it doubles per
+//                 ~2 s, not per 20-s image, with its starts paced over that round trip; then ×0.7 at most once
+//                 per round trip and +1 per round trip while used; isolated drops (≤ 5 % of recent answers)
+//                 are noise; a per-minute 429 only ends slow start (the rate, not the in-flight count, ran
+//                 out); after an outage, slow start again. Off when requestsPerMinute is known: the rate
+//                 already paces the starts, so the cap stays at the ceiling
 //   rate.ts       GCRA per-minute limiter; burst 0 by default: a known quota is met exactly, never exceeded
 //   learn.ts      unknown quota: a per-minute 429's RetryInfo dates the window, its accepted requests are the
-//                 quota; pace at it, probe upwards after each clean window (first back to the best seen)
+//                 quota (or the limit the 429 states, when the window began before our first request); pace
+//                 at it, probe upwards after each clean window (first back to the best seen)
 //   budget.ts     backoff retries ≤ 20 % of attempts per minute (10 always allowed)
 //   retry.ts      the one retry policy (pure)
 //   results.ts    completion-order or input-order buffer; wakeup.ts: level-triggered wake + abortable sleep
