@@ -138,6 +138,23 @@ export class BudgetExceededError extends ImageBatchError {
   }
 }
 
+/** --max-cost in batch mode: the submission's estimate at batch prices passes the cap; nothing was sent (exit 2). */
+export class BatchBudgetError extends ImageBatchError {
+  readonly estimateUsd: number;
+  readonly maxCostUsd: number;
+  readonly requests: number;
+  constructor(estimateUsd: number, maxCostUsd: number, requests: number) {
+    super(
+      'BUDGET',
+      `the batch of ${requests} request(s) is estimated at $${estimateUsd.toFixed(4)} (batch prices), over --max-cost $${maxCostUsd.toFixed(4)}; nothing was sent`,
+    );
+    this.estimateUsd = estimateUsd;
+    this.maxCostUsd = maxCostUsd;
+    this.requests = requests;
+  }
+}
+
+
 /** A non-2xx answer from a Files/Batches call (the batch workflow does not go through the job retry path). */
 export class ApiError extends ImageBatchError {
   /** 0 when no HTTP answer arrived (network failure or per-attempt timeout). */
@@ -190,6 +207,7 @@ export const isOptionError = (e: unknown): e is OptionError => e instanceof Opti
 export const isAuthError = (e: unknown): e is AuthError => e instanceof AuthError;
 export const isQuotaExhaustedError = (e: unknown): e is QuotaExhaustedError => e instanceof QuotaExhaustedError;
 export const isBillingError = (e: unknown): e is BillingError => e instanceof BillingError;
+export const isBatchBudgetError = (e: unknown): e is BatchBudgetError => e instanceof BatchBudgetError;
 export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
 export const isRunLevelError = (e: unknown): e is RunLevelError =>
   e instanceof AuthError ||

@@ -101,6 +101,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
     pollFactor: options.pollFactor,
     maxPollErrors: options.maxPollErrors,
     streamMarginMs: options.streamMarginMs,
+    maxCostUsd: options.maxCostUsd,
   };
   let summary: RunSummary;
   try {
@@ -119,6 +120,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
       maxBatchBytes: options.maxBatchBytes,
       deadlineMs: options.deadlineMs,
       tempDir: options.tempDir,
+      maxCostUsd: options.maxCostUsd,
     });
     summary = await waitForBatch(out, wait);
   } catch (err) {

@@ -12,6 +12,7 @@ import type { CollectOptions } from './options.ts';
 import { makeClient } from './options.ts';
 import { fromOperation, isTerminal, recoverCreating, stateOf } from './remote.ts';
 import { settleRecord } from './settle.ts';
+import { SpendMeter } from './budget.ts';
 import type { BatchRecord } from './state.ts';
 import { patchRecord, readState } from './state.ts';
 
@@ -30,6 +31,8 @@ export interface CollectResult {
 export interface FolderContext {
   dir: string;
   client: GeminiClient;
+  /** What this call's saved answers cost, against maxCostUsd. */
+  spend: SpendMeter;
 }
 
 export async function openFolder(out: string, options: CollectOptions): Promise<FolderContext> {
@@ -40,7 +43,7 @@ export async function openFolder(out: string, options: CollectOptions): Promise<
     throw new StorageError(dir, `${dir} is not an output folder with batch jobs (submit some first)`);
   }
   const state = await readState(dir);
-  return { dir, client: makeClient(options, state.baseUrl) };
+  return { dir, client: makeClient(options, state.baseUrl), spend: new SpendMeter() };
 }
 
 /** The records this call works on: not yet settled, and the one asked for when `name` is set. */

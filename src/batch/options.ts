@@ -57,6 +57,8 @@ export type StreamRunner = (jobs: Job[], options: RunToDiskOptions) => Promise<R
 export interface CollectOptions extends BatchClientOptions {
   /** Only this batch (`batches/<id>`). @default every batch of the folder */
   name?: string;
+  /** The answers saved are counted at batch prices; passing this emits one `warning` event (they are paid already). @default undefined (no cap) */
+  maxCostUsd?: number;
   /** Delete the remote input file, output file and batch job once the results are in the folder. @default false */
   cleanup?: boolean;
   /**
@@ -119,6 +121,11 @@ export interface SubmitOptions extends BatchClientOptions {
   retryFailed?: boolean;
   /** Where the request JSONL is spooled before upload. @default os.tmpdir() */
   tempDir?: string;
+  /**
+   * Refuse (BatchBudgetError, before anything is sent) when the estimate of the requests to submit, at batch prices,
+   * passes this. Batches are then held until the whole input is read. @default undefined (no cap)
+   */
+  maxCostUsd?: number;
 }
 
 export function makeClient(o: BatchClientOptions, savedBaseUrl?: string): GeminiClient {

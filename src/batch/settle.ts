@@ -10,6 +10,7 @@ import { unansweredResult } from '../core/result.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, Result } from '../types.ts';
+import type { SpendMeter } from './budget.ts';
 import type { CollectOptions } from './options.ts';
 import { clockOf, writeConcurrencyOf } from './options.ts';
 import { cleanupRemote, stateOf } from './remote.ts';
@@ -22,6 +23,7 @@ export interface SettleContext {
   dir: string;
   client: GeminiClient;
   options: CollectOptions;
+  spend?: SpendMeter;
 }
 
 export interface SettleCounts {
@@ -130,7 +132,10 @@ async function writeEach(
   const save = async (result: Result) => {
     const entry = await folder.save(result);
     counts.saved++;
-    options.onEvent?.(savedEvent(result, entry, clock.now()));
+    const at = clock.now();
+    const over = ctx.spend?.add(result.costUsd ?? 0, options.maxCostUsd);
+    if (over) options.onEvent?.({ type: 'warning', message: over, at });
+    options.onEvent?.(savedEvent(result, entry, at));
   };
   try {
     for await (const item of items(jobs)) {

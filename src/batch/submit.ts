@@ -19,6 +19,7 @@ import { makeClient, resolveSubmit } from './options.ts';
 import { fromOperation, recoverCreating } from './remote.ts';
 import { loadReferences } from '../input/refs.ts';
 import { Chunk } from './spool.ts';
+import { BatchEstimate, checkCap } from './budget.ts';
 import type { BatchRecord } from './state.ts';
 import { JOBS_DIR, STATE_FILE, ensureJobsDir, jobsFileFor, patchRecord, readRecordJobs, readState, removeJobsFile, updateState } from './state.ts';
 
@@ -43,6 +44,7 @@ const newId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')
  */
 export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {}): Promise<SubmitResult> {
   const o = resolveSubmit(options);
+  checkCap(options.maxCostUsd);
   const signal = options.signal;
   const dir = resolve(o.out);
   const defaultModel = options.model ?? DEFAULT_MODEL;
@@ -59,6 +61,9 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
 
   const chunks = new Map<string, Chunk>();
   const seen = new Set<string>();
+  const estimate = new BatchEstimate();
+  const capped = options.maxCostUsd !== undefined;
+  const held: Chunk[] = [];
   const result: SubmitResult = { batches: [], total: 0, submitted: 0, skippedDone: 0, skippedLive: 0 };
   const startedAt = new Date().toISOString();
   await updateState(dir, (s) => {
@@ -91,11 +96,15 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       const model = job.model ?? defaultModel;
       const references = await loadReferences(job, options.fetch ?? fetch, signal);
       const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
+      estimate.add(job, model, options.imageSize);
       const line = `${JSON.stringify({ key: job.key, request })}\n`;
       const bytes = Buffer.byteLength(line);
       let chunk = chunks.get(model);
       if (chunk?.full(bytes, o.maxRequestsPerBatch, o.maxBatchBytes)) {
-        await send(chunk);
+        // With a cap nothing goes out before the whole estimate is known: full chunks wait on disk.
+        if (capped) held.push(chunk);
+        else await send(chunk);
+        chunks.delete(model);
         chunk = undefined;
       }
       if (!chunk) {
@@ -105,7 +114,8 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       }
       await chunk.add(job, line, bytes);
     }
-    for (const chunk of [...chunks.values()]) await send(chunk);
+    estimate.check(options.maxCostUsd);
+    for (const chunk of [...held.splice(0), ...chunks.values()]) await send(chunk);
     await updateState(dir, (s) => {
       s.inputJobs = result.total;
       s.skippedAtSubmit = result.skippedDone;
@@ -113,7 +123,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
     return result;
   } finally {
     // Chunks never sent: their jobs files name no batch, so they go.
-    for (const chunk of chunks.values()) {
+    for (const chunk of [...held, ...chunks.values()]) {
       await chunk.close().catch(() => {});
       await unlink(chunk.jobsPath).catch(() => {});
     }

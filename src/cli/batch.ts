@@ -9,6 +9,7 @@ import {
   chooseMode,
   collectBatch,
   formatIssue,
+  isBatchBudgetError,
   isImageBatchError,
   isInputError,
   isOptionError,
@@ -24,7 +25,7 @@ import {
 } from '../index.ts';
 import type { BatchEvent, BatchStatusEntry, Job, RunBatchOptions, RunEvent, RunMode, RunSummary, WaitOptions } from '../index.ts';
 import { EXIT } from './exit.ts';
-import { int, positive } from './flags.ts';
+import { int, nonNegative, positive } from './flags.ts';
 import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
@@ -43,6 +44,7 @@ interface CollectFlags extends CommonFlags {
   poll: number;
   maxPoll: number;
   name?: string;
+  maxCost?: number;
 }
 
 interface SubmitFlags extends CollectFlags, InputFlags {
@@ -72,7 +74,8 @@ export function addBatchCommands(program: Command): void {
       .option('--finish-with-stream', 'run unanswered jobs (expired, failed, near the deadline) in streaming mode', false)
       .option('--poll <seconds>', 'first status poll interval (grows ×1.5)', positive, 5)
       .option('--max-poll <seconds>', 'longest status poll interval', positive, 60)
-      .option('--name <batch>', 'only this batch (batches/<id>)');
+      .option('--name <batch>', 'only this batch (batches/<id>)')
+      .option('--max-cost <usd>', 'submit: refuse a batch whose estimate at batch prices passes this (exit 2); fetched answers past it are flagged', nonNegative);
 
   collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
     .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
@@ -154,7 +157,7 @@ async function guarded(flags: { json: boolean; emulator?: boolean }, body: () =>
       err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
       return EXIT.usage;
     }
-    if (isOptionError(e) || e instanceof BatchError) {
+    if (isOptionError(e) || e instanceof BatchError || isBatchBudgetError(e)) {
       err(`imagebatch: ${e.message}`);
       return EXIT.usage;
     }
@@ -191,8 +194,13 @@ function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulat
     // The built-in emulator finishes a batch in well under a second.
     pollInitialMs: (emulator ? Math.min(flags.poll, 0.2) : flags.poll) * 1000,
     pollMaxMs: Math.max(flags.poll, flags.maxPoll) * 1000,
+    maxCostUsd: flags.maxCost,
     onBatchEvent: p.batch,
-    onEvent: p.run,
+    onEvent: (e) => {
+      // A budget warning is worth a line even without --json.
+      if (e.type === 'warning' && !flags.json) err(`warning: ${e.message}`);
+      p.run(e);
+    },
   };
 }
 
@@ -230,6 +238,7 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
       deadlineMs: flags.deadline,
       inlineMaxRequests: flags.inlineMax,
       maxRequestsPerBatch: flags.maxRequests,
+      maxCostUsd: flags.maxCost,
       onBatchEvent: printer(flags.json).batch,
     });
     const line = `${r.submitted} request(s) in ${r.batches.length} batch job(s); ${r.skippedDone} already done, ${r.skippedLive} already waiting in a batch.`;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isImageBatchError, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
+import { formatIssue, isBatchBudgetError, isImageBatchError, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
 import { EXIT } from './exit.ts';
 import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
@@ -67,7 +67,7 @@ export function addGenerateCommand(program: Command): void {
     .option('--cache-dir <dir>', 'cache folder (default: IMAGEBATCH_CACHE_DIR or your user cache folder)')
     .option('--grace <seconds>', 'after Ctrl-C, how long in-flight requests may finish', nonNegative, 30)
     .option('--dry-run', 'count requests, images and estimated cost; send nothing', false)
-    .option('--max-cost <usd>', 'stop scheduling new work before the spend passes this (exit 3)', nonNegative)
+    .option('--max-cost <usd>', 'stop scheduling new work before the spend passes this (exit 3); batch: refuse a batch estimated above it (exit 2)', nonNegative)
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row; {a|b} alternatives expand')
     .option('--variants <n>', 'images per prompt (separate requests)', int(), 1)
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['txt', 'jsonl', 'csv']))
@@ -166,7 +166,7 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
         err(`Everything finished so far is saved in ${flags.out}; run the same command again to resume.`);
         return EXIT.runStopped;
       }
-      if (isOptionError(e)) {
+      if (isOptionError(e) || isBatchBudgetError(e)) {
         err(`imagebatch: ${e.message}`);
         return EXIT.usage;
       }

@@ -70,4 +70,18 @@ describe('offline and generate --mode', () => {
     assert.doesNotMatch(stream.stdout + stream.stderr, /mode: batch/);
     assert.ok((await manifestOf(join(folder.dir, 'auto-stream'))).every((e) => e.from === 'api'));
   });
+
+  test('--max-cost: generate --mode auto picking batch and batch submit refuse an estimate over the cap (exit 2, nothing sent)', async () => {
+    await withEmulator({ timeScale: 0.001 }, async (emu) => {
+      const auto = await run(['generate', 'twelve.txt', '--base-url', emu.url, '--no-cache', '--out', 'auto-cap', '--batch-threshold', '10', '--deadline', '24h', '--max-cost', '0.01']);
+      assert.equal(auto.code, 2, auto.stderr);
+      assert.match(auto.stderr, /mode: batch/);
+      assert.match(auto.stderr, /the batch of 12 request\(s\) is estimated at \$0\.\d{4} \(batch prices\), over --max-cost \$0\.0100; nothing was sent/);
+      const submit = await run(['batch', 'submit', 'twelve.txt', '--base-url', emu.url, '--out', 'submit-cap', '--max-cost', '0.01']);
+      assert.equal(submit.code, 2, submit.stderr);
+      assert.match(submit.stderr, /estimated at \$0\.\d{4} \(batch prices\)/);
+      assert.equal(emu.counters.batchesCreated, 0);
+      assert.equal(emu.counters.uploads, 0);
+    });
+  });
 });
