@@ -86,6 +86,8 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       const entry = await folder.save(result);
       options.onResult?.(result);
       onEvent?.(savedEvent(result, entry, clock.now()));
+      // imageSize silently ignored is a known field report: say so, the manifest line has the details.
+      for (const f of entry.files) if (f.sizeMismatch) onEvent?.({ type: 'warning', message: `${f.path}: ${f.sizeMismatch}`, at: clock.now() });
     }
   } catch (err) {
     if (isRunLevelError(err)) stopError = err;

@@ -41,6 +41,11 @@ export type JobInput = string | (Partial<Job> & { prompt: string });
 export interface ImageData {
   data: Uint8Array;
   mimeType: string;
+  /**
+   * The part's thoughtSignature, as the raw (base64 text) bytes the server sent: what a later multi-turn edit of this
+   * image must send back. Kept out of the manifest (real ones reach a million characters); saved as a sidecar file.
+   */
+  thoughtSignature?: Uint8Array;
 }
 
 export interface Usage {
@@ -60,8 +65,11 @@ export interface Usage {
 export type Outcome =
   | {
       kind: 'image';
+      /** Final images only: thought (draft) images are never results. */
       images: ImageData[];
       text: string[];
+      /** Thought text parts (thinking models), in order. */
+      thoughts?: string[];
       usage?: Usage;
       modelVersion?: string;
       responseId?: string;
@@ -149,6 +157,13 @@ export interface SavedImage {
   data: Uint8Array;
   bytes: number;
   sha256: string;
+  /** Real pixel size, read from the image header once saved. */
+  width?: number;
+  height?: number;
+  /** How the image differs from the aspectRatio/imageSize asked for, e.g. "asked for imageSize 4K, got 1024×1024". */
+  sizeMismatch?: string;
+  /** See ImageData.thoughtSignature; saved next to the image as `<file>.signature`. */
+  thoughtSignature?: Uint8Array;
 }
 
 interface ResultBase {
@@ -169,6 +184,8 @@ export interface SucceededResult extends ResultBase {
   images: SavedImage[];
   /** Non-thought text parts of the answer. */
   text: string[];
+  /** Thought text parts (thinking models). */
+  thoughts?: string[];
   /** 'cache' when materialised from the cache without a request. */
   from?: 'api' | 'cache' | 'batch';
   modelVersion?: string;

@@ -25,8 +25,15 @@ export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
       status: 'succeeded',
       usage: outcome.usage,
       costUsd: costOf(outcome, model, mode),
-      images: outcome.images.map((img) => ({ mimeType: img.mimeType, data: img.data, bytes: img.data.byteLength, sha256: sha256Hex(img.data) })),
+      images: outcome.images.map((img) => ({
+        mimeType: img.mimeType,
+        data: img.data,
+        bytes: img.data.byteLength,
+        sha256: sha256Hex(img.data),
+        ...(img.thoughtSignature ? { thoughtSignature: img.thoughtSignature } : {}),
+      })),
       text: outcome.text,
+      ...(outcome.thoughts ? { thoughts: outcome.thoughts } : {}),
       from: mode,
       modelVersion: outcome.modelVersion,
     };

@@ -26,6 +26,26 @@ interface Frame {
 }
 
 const QUOTE = 0x22;
+
+interface Sink {
+  write(src: Uint8Array, from: number, to: number): void;
+  end(): Uint8Array;
+}
+
+/**
+ * Keeps a string's bytes as they came (a thoughtSignature: base64 text of up to a million characters that a later
+ * edit sends back verbatim), so it never becomes a JS string nor sits in the skeleton.
+ */
+class RawSink implements Sink {
+  readonly #parts: Buffer[] = [];
+  write(src: Uint8Array, from: number, to: number): void {
+    if (to > from) this.#parts.push(Buffer.from(src.subarray(from, to))); // copied: a view would pin the network chunk
+  }
+  end(): Uint8Array {
+    const b = Buffer.concat(this.#parts);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+}
 const BACKSLASH = 0x5c;
 
 /**
@@ -48,7 +68,7 @@ export class InlineDataReader {
   #keyParts: Uint8Array[] = [];
   // blob mode: the raw escape being read (e.g. `\/`, `\u002F`), and the image being decoded.
   #escape = '';
-  #blob = new Base64Sink();
+  #blob: Sink = new Base64Sink();
 
   push(chunk: Uint8Array): void {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -94,12 +114,12 @@ export class InlineDataReader {
         if (top?.isObject && top.expectKey) {
           this.#mode = 'key';
           this.#keyParts = [];
-        } else if (top?.isObject && top.key === 'data' && top.name === 'inlineData') {
+        } else if (top?.isObject && ((top.key === 'data' && top.name === 'inlineData') || top.key === 'thoughtSignature')) {
           this.#mode = 'blob';
           // Copy up to and including the opening quote, then the placeholder stands for the string's content.
           this.#skeleton.push(Buffer.from(buf.subarray(copyFrom, i + 1)), Buffer.from(JSON.stringify(`${this.#marker}${this.#blobs.length}`).slice(1, -1)));
           copyFrom = Number.POSITIVE_INFINITY; // nothing copied until the closing quote
-          this.#blob = new Base64Sink();
+          this.#blob = top.key === 'thoughtSignature' ? new RawSink() : new Base64Sink();
         }
         i++;
         continue;

@@ -51,6 +51,7 @@ export function outcomeFromResponse(body: unknown, options: InterpretOptions = {
   const finals = parts.filter((p) => p.thought !== true);
   const images = finals.map(imageFrom).filter((i): i is ImageData => i !== undefined);
   const text = finals.map((p) => p.text).filter((t): t is string => typeof t === 'string' && t.length > 0);
+  const thoughts = parts.filter((p) => p.thought === true && typeof p.text === 'string' && p.text.length > 0).map((p) => redact(p.text!));
   const finishReason = typeof candidate?.finishReason === 'string' ? candidate.finishReason : undefined;
   const finishMessage = typeof candidate?.finishMessage === 'string' ? redact(candidate.finishMessage) : undefined;
 
@@ -59,6 +60,7 @@ export function outcomeFromResponse(body: unknown, options: InterpretOptions = {
       kind: 'image' as const,
       images,
       text: text.map(redact),
+      ...(thoughts.length > 0 ? { thoughts } : {}),
       ...(typeof res.modelVersion === 'string' ? { modelVersion: res.modelVersion } : {}),
       ...(typeof res.responseId === 'string' ? { responseId: res.responseId } : {}),
     });
@@ -236,7 +238,12 @@ function imageFrom(part: Part): ImageData | undefined {
   if (bytes === undefined) return undefined;
   // An image part that decodes to nothing is treated as absent, so the outcome becomes no_image.
   if (bytes.length === 0) return undefined;
-  return { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), mimeType: d.mimeType };
+  const image: ImageData = { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), mimeType: d.mimeType };
+  // A string from JSON, or the raw bytes the streaming reader kept aside (never a million-character string).
+  const sig: unknown = part.thoughtSignature;
+  if (typeof sig === 'string' && sig !== '') image.thoughtSignature = Buffer.from(sig, 'latin1');
+  else if (sig instanceof Uint8Array && sig.length > 0) image.thoughtSignature = sig;
+  return image;
 }
 
 function usageFrom(u: UsageMetadata | undefined): Usage | undefined {

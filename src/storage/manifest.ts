@@ -14,6 +14,13 @@ export interface ManifestFile {
   bytes: number;
   sha256: string;
   mimeType: string;
+  /** Real pixel size from the image header (absent for a format we cannot read). */
+  width?: number;
+  height?: number;
+  /** Set when the image is not the aspectRatio/imageSize asked for, e.g. "asked for imageSize 4K, got 1024×1024". */
+  sizeMismatch?: string;
+  /** The sidecar holding the part's thoughtSignature (relative path), which a later edit of this image needs. */
+  signature?: string;
 }
 
 export interface ManifestEntry {
@@ -35,6 +42,8 @@ export interface ManifestEntry {
   costUsd?: number;
   usage?: Usage;
   text?: string[];
+  /** Thought text of a thinking model (thought images are never kept). */
+  thoughts?: string[];
   /** ISO 8601. */
   finishedAt: string;
 }

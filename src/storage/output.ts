@@ -3,6 +3,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from '../errors.ts';
 import { sha256Hex } from '../internal/hash.ts';
+import { imageDimensions, sizeMismatch } from '../internal/image-size.ts';
 import { defaultRedactor } from '../internal/redact.ts';
 import type { Result, RunSummary } from '../types.ts';
 import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
@@ -91,11 +92,29 @@ export class OutputFolder {
         } catch (e) {
           throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
         }
+        const file: ManifestFile = { path: name, bytes: data.byteLength, sha256, mimeType: img.mimeType };
+        const dims = imageDimensions(data);
+        if (dims) {
+          file.width = img.width = dims.width;
+          file.height = img.height = dims.height;
+          const mismatch = sizeMismatch(dims, { aspectRatio: result.job.aspectRatio, imageSize: result.job.imageSize });
+          if (mismatch) file.sizeMismatch = img.sizeMismatch = mismatch;
+        }
+        if (img.thoughtSignature) {
+          // Outside the manifest: a signature can be a megabyte, the manifest stays small and streamable.
+          const sig = signatureName(name);
+          try {
+            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true });
+          } catch (e) {
+            throw new StorageError(sig, `cannot write the thought signature: ${(e as Error).message}`, { cause: e });
+          }
+          file.signature = sig;
+        }
         img.file = name;
         img.data = data;
         img.bytes = data.byteLength;
         img.sha256 = sha256;
-        files.push({ path: name, bytes: img.bytes, sha256, mimeType: img.mimeType });
+        files.push(file);
       }
     }
     const entry = toEntry(result, files, this.now());
@@ -130,6 +149,13 @@ async function tryMaterialize(cache: Pick<ImageCache, 'materialize'>, sha256: st
   }
 }
 
+const SIGNATURE_SUFFIX = '.signature';
+
+/** `0001-fox.png` → `0001-fox.png.signature`: the raw thoughtSignature of that image part. */
+export function signatureName(imageName: string): string {
+  return `${imageName}${SIGNATURE_SUFFIX}`;
+}
+
 /** Only files we made: those the old manifest lists (and only inside the folder), plus our three fixed files. */
 async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<void> {
   const gone = async (p: string) => {
@@ -149,6 +175,7 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
       }
       await gone(p);
       if (f.mimeType !== 'image/png') await gone(`${p}.json`); // its provenance sidecar
+      if (f.signature !== undefined) await gone(`${p}${SIGNATURE_SUFFIX}`); // its thought signature
     }
   }
   for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));
@@ -176,6 +203,7 @@ function toEntry(r: Result, files: ManifestFile[], at: Date): ManifestEntry {
     if (r.from) e.from = r.from;
     if (r.from === 'cache') e.cached = true;
     if (r.text.length) e.text = r.text;
+    if (r.thoughts?.length) e.thoughts = r.thoughts;
   } else {
     e.reason = r.reason;
     e.message = defaultRedactor(r.message); // never let a key reach the manifest

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { BodyParseError, InlineDataReader } from '../../src/gemini/body-reader.ts';
 import { readInlineDataLines } from '../../src/gemini/body-lines.ts';
 
-/** What the streaming reader must be equal to: JSON.parse, then every inlineData.data string decoded. */
+/** What the streaming reader must be equal to: JSON.parse, then every inlineData.data string decoded and every
+ * thoughtSignature kept as its raw bytes. */
 function reference(text: string): unknown {
   const walk = (v: unknown, name: string | undefined): unknown => {
     if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
@@ -14,6 +15,8 @@ function reference(text: string): unknown {
       if (name === 'inlineData' && k === 'data' && typeof x === 'string') {
         const b = Buffer.from(x, 'base64');
         out[k] = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      } else if (k === 'thoughtSignature' && typeof x === 'string') {
+        out[k] = new Uint8Array(Buffer.from(x, 'latin1'));
       } else {
         out[k] = walk(x, k);
       }
@@ -59,6 +62,19 @@ describe('InlineDataReader', () => {
     const data = got.candidates[0]!.content.parts[1]!.inlineData!.data;
     assert.ok(data instanceof Uint8Array);
     assert.deepEqual(Buffer.from(data), IMG);
+  });
+
+  test('a million-character thoughtSignature stays raw bytes, out of the skeleton, whatever the chunking', () => {
+    const sig = Buffer.from(Array.from({ length: 750_000 }, (_, i) => (i * 131) % 256)).toString('base64'); // 1,000,000 chars
+    const escaped = JSON.stringify({ x: sig }).slice(6, -2).replace(/\//g, '\\/'); // some servers escape "/"
+    const text = `{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"${IMG.toString('base64')}"},"thoughtSignature":"${escaped}"}]}}]}`;
+    for (const cuts of [[], [100, 70_001, 500_000, 999_999], Array.from({ length: 200 }, (_, i) => 50 + i * 5003)]) {
+      const got = readSplit(text, cuts) as { candidates: { content: { parts: { thoughtSignature?: unknown }[] } }[] };
+      const raw = got.candidates[0]!.content.parts[0]!.thoughtSignature;
+      assert.ok(raw instanceof Uint8Array, 'not a string');
+      assert.equal(raw.length, 1_000_000);
+      assert.equal(Buffer.from(raw).toString('latin1'), sig, 'escapes decoded, bytes unchanged');
+    }
   });
 
   test('a "data" key outside inlineData stays a string', () => {

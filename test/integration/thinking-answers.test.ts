@@ -1,0 +1,80 @@
+// A thinking model's answer (thought text, a draft image, the final image with a thoughtSignature) saved whole:
+// only the final image is a file, the thought text is in the manifest, the signature in a sidecar outside it.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runToDisk } from '../../src/run-disk.ts';
+import { renderSize } from '../../src/emulator/render.ts';
+import { manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
+
+const KEY = 'thinking-test-key-0123456789';
+const THINKING_MODEL = 'gemini-3.1-flash-image-preview';
+
+describe('thinking answers on disk', () => {
+  test('final image only, thoughts in the manifest, thoughtSignature in a sidecar, real width × height', async () => {
+    await withEmulator({}, async (emu) => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        await runToDisk([{ prompt: 'a lighthouse at dusk', aspectRatio: '16:9' }, { prompt: 'a bowl of ramen' }], {
+          apiKey: KEY,
+          baseUrl: emu.url,
+          model: THINKING_MODEL,
+          out: dir,
+          cacheDir: false,
+        });
+        const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+        assert.deepEqual(names, [
+          '0000-a-lighthouse-at-dusk.png',
+          '0000-a-lighthouse-at-dusk.png.signature',
+          '0001-a-bowl-of-ramen.png',
+          '0001-a-bowl-of-ramen.png.signature',
+          'index.html',
+          'manifest.jsonl',
+          'summary.json',
+        ]);
+        const entries = (await manifestOf(dir)).sort((a, b) => a.index - b.index);
+        for (const [i, e] of entries.entries()) {
+          assert.equal(e.status, 'succeeded');
+          assert.equal(e.files.length, 1, 'the draft image is not a result');
+          assert.match(e.thoughts?.[0] ?? '', /Composing the scene/);
+          assert.ok(!(e.text ?? []).some((t) => /Composing the scene/.test(t)));
+          const f = e.files[0]!;
+          const want = renderSize(i === 0 ? '16:9' : undefined, undefined);
+          assert.deepEqual([f.width, f.height], [want.width, want.height]);
+          assert.equal(f.sizeMismatch, undefined);
+          assert.equal(f.signature, `${f.path}.signature`);
+          const sig = await readFile(join(dir, f.signature!), 'latin1');
+          assert.match(sig, /^[A-Za-z0-9+/]+=*$/);
+          assert.ok(!(await readFile(join(dir, 'manifest.jsonl'), 'latin1')).includes(sig), 'the signature stays out of the manifest');
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+
+  test('the sidecar holds exactly the signature the server sent', async () => {
+    await withEmulator({}, async (emu) => {
+      const { dir, cleanup } = await tempDir();
+      const signatures: string[] = [];
+      // Reads a copy of each answer as the server sent it, before the client's streaming reader sees it.
+      const tap: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init);
+        const body = (await res.clone().json()) as { candidates?: { content?: { parts?: { thoughtSignature?: string; thought?: boolean }[] } }[] };
+        const parts = body.candidates?.[0]?.content?.parts ?? [];
+        assert.ok(parts.some((p) => p.thought === true), 'the emulator sends thought parts first');
+        for (const p of parts) if (p.thoughtSignature) signatures.push(p.thoughtSignature);
+        return res;
+      };
+      try {
+        await runToDisk(['a red kite'], { apiKey: KEY, baseUrl: emu.url, model: THINKING_MODEL, out: dir, cacheDir: false, fetch: tap });
+        const [entry] = await manifestOf(dir);
+        assert.equal(signatures.length, 1);
+        assert.equal(await readFile(join(dir, entry!.files[0]!.signature!), 'latin1'), signatures[0]);
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+});
