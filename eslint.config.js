@@ -14,4 +14,13 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // One clock: library time comes from an injected Clock, so tests can run on FakeClock. The emulator is a
+    // server with its own (scaled) time.
+    files: ['src/**/*.ts'],
+    ignores: ['src/internal/clock.ts', 'src/emulator/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'take the time from an injected Clock (src/internal/clock.ts)' }],
+    },
+  },
 );

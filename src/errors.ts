@@ -10,7 +10,6 @@ export type ErrorCode =
   | 'QUOTA_EXHAUSTED'
   | 'BILLING'
   | 'BUDGET'
-  | 'STOPPED'
   | 'API'
   | 'BATCH'
   | 'STORAGE';

@@ -211,7 +211,7 @@ export type RunEvent =
   | { type: 'paused'; untilMs: number; reason: string; quotaId?: string; at: number }
   | { type: 'resumed'; at: number }
   | { type: 'concurrency'; limit: number; inFlight: number; at: number }
-  | { type: 'skipped'; key: string; index: number; why: 'done' | 'cached'; at: number }
+  | { type: 'skipped'; key: string; index: number; why: 'done'; at: number }
   /** Something degraded but the run goes on (e.g. the cache could not be used). */
   | { type: 'warning'; message: string; at: number }
   | { type: 'done'; summary: RunSummary; at: number };

@@ -9,7 +9,7 @@ import type { BatchOperation } from '../gemini/wire.ts';
 import type { RunSummary } from '../types.ts';
 import { streamLeftovers, writeFolderSummary } from './finish.ts';
 import type { CollectOptions } from './options.ts';
-import { makeClient } from './options.ts';
+import { clockOf, makeClient } from './options.ts';
 import { fromOperation, isTerminal, recoverCreating, stateOf } from './remote.ts';
 import { settleRecord } from './settle.ts';
 import { SpendMeter } from './budget.ts';
@@ -79,7 +79,7 @@ export async function observe(ctx: FolderContext, record: BatchRecord, op: Batch
   const before = `${record.state}|${JSON.stringify(record.counts)}`;
   const updated = (await patchRecord(ctx.dir, record.id, patch)) ?? { ...record, ...patch };
   if ((announce || `${updated.state}|${JSON.stringify(updated.counts)}` !== before) && updated.counts) {
-    options.onBatchEvent?.({ type: 'batch_state', name: op.name, state: stateOf(op), counts: updated.counts, at: Date.now() });
+    options.onBatchEvent?.({ type: 'batch_state', name: op.name, state: stateOf(op), counts: updated.counts, at: clockOf(options).now() });
   }
   return updated;
 }

@@ -5,7 +5,10 @@ import type { GeminiClient } from '../gemini/client.ts';
 import { batchCounts, deleteBatch, isTerminal, listBatches } from '../gemini/batches.ts';
 import { deleteFile } from '../gemini/files.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
+import type { Clock } from '../internal/clock.ts';
+import { systemClock } from '../internal/clock.ts';
 import type { BatchEvent } from './options.ts';
+import { clockOf } from './options.ts';
 import type { BatchRecord } from './state.ts';
 import { patchRecord, readState, removeJobsFile, updateState } from './state.ts';
 
@@ -48,7 +51,8 @@ export async function recoverCreating(
     const dn = op.metadata?.displayName;
     if (dn && wanted.has(dn) && !found.has(dn)) found.set(dn, op);
   }
-  const now = options.now ?? Date.now();
+  // updatedAt is stamped by the state file on the wall clock, so the age is measured on it too.
+  const now = options.now ?? systemClock.now();
   for (const r of pending) {
     const op = found.get(r.displayName);
     if (op) {
@@ -72,7 +76,7 @@ export async function cleanupRemote(
   dir: string,
   client: GeminiClient,
   record: BatchRecord,
-  options: { signal?: AbortSignal; onBatchEvent?: (e: BatchEvent) => void },
+  options: { signal?: AbortSignal; onBatchEvent?: (e: BatchEvent) => void; clock?: Clock },
 ): Promise<void> {
   const deleted: string[] = [];
   const attempt = async (what: string, call: () => Promise<void>) => {
@@ -87,5 +91,5 @@ export async function cleanupRemote(
   if (record.outputFile) await attempt(record.outputFile, () => deleteFile(client, record.outputFile!, { signal: options.signal }));
   if (record.name && isTerminal(record.state)) await attempt(record.name, () => deleteBatch(client, record.name!, { signal: options.signal }));
   await patchRecord(dir, record.id, { cleanedUp: true });
-  options.onBatchEvent?.({ type: 'batch_cleanup', name: record.name ?? record.displayName, deleted, at: Date.now() });
+  options.onBatchEvent?.({ type: 'batch_cleanup', name: record.name ?? record.displayName, deleted, at: clockOf(options).now() });
 }

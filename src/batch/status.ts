@@ -2,7 +2,7 @@
 import { isApiError } from '../errors.ts';
 import { batchCounts, cancelBatch as cancelRemote, listBatches as listRemote } from '../gemini/batches.ts';
 import type { BatchClientOptions } from './options.ts';
-import { BATCH_EXPIRY_MS, makeClient } from './options.ts';
+import { BATCH_EXPIRY_MS, clockOf, makeClient } from './options.ts';
 import { fetchOperation, observe, openFolder } from './collect.ts';
 import type { FolderContext } from './collect.ts';
 import type { BatchRecord, RecordCounts } from './state.ts';
@@ -65,13 +65,14 @@ export async function batchStatus(out: string, options: StatusOptions = {}): Pro
 }
 
 async function refresh(ctx: FolderContext, r: BatchRecord, options: BatchClientOptions, ask: boolean): Promise<BatchStatusEntry> {
-  if (!ask || !r.name) return entryOf(r, Date.now());
+  const clock = clockOf(options);
+  if (!ask || !r.name) return entryOf(r, clock.now());
   try {
     const op = await fetchOperation(ctx, r, options.signal);
-    return entryOf(await observe(ctx, r, op, options), Date.now());
+    return entryOf(await observe(ctx, r, op, options), clock.now());
   } catch (e) {
     if (!isApiError(e)) throw e;
-    return entryOf(r, Date.now(), e.message);
+    return entryOf(r, clock.now(), e.message);
   }
 }
 

@@ -15,7 +15,7 @@ import type { JobsSource } from '../options.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { SubmitOptions } from './options.ts';
-import { makeClient, resolveSubmit } from './options.ts';
+import { clockOf, makeClient, resolveSubmit } from './options.ts';
 import { fromOperation, recoverCreating } from './remote.ts';
 import { loadReferences } from '../input/refs.ts';
 import { Chunk } from './spool.ts';
@@ -36,7 +36,7 @@ export interface SubmitResult {
   skippedLive: number;
 }
 
-const newId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+const newId = (now: number) => `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 
 /**
  * Submits every job not yet done in `options.out` as one or more batch jobs and records them in
@@ -45,6 +45,7 @@ const newId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')
 export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {}): Promise<SubmitResult> {
   const o = resolveSubmit(options);
   checkCap(options.maxCostUsd);
+  const clock = clockOf(options);
   const signal = options.signal;
   const dir = resolve(o.out);
   const defaultModel = options.model ?? DEFAULT_MODEL;
@@ -65,7 +66,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   const capped = options.maxCostUsd !== undefined;
   const held: Chunk[] = [];
   const result: SubmitResult = { batches: [], total: 0, submitted: 0, skippedDone: 0, skippedLive: 0 };
-  const startedAt = new Date().toISOString();
+  const startedAt = new Date(clock.now()).toISOString();
   await updateState(dir, (s) => {
     s.baseUrl = client.baseUrl;
     // A submission with nothing else in flight starts a new run (summary wall time); otherwise it joins the current one.
@@ -85,7 +86,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       const prev = index.get(job.key)?.status;
       if (prev === 'succeeded' || (options.retryFailed && prev !== 'failed')) {
         result.skippedDone++;
-        options.onEvent?.({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: Date.now() });
+        options.onEvent?.({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: clock.now() });
         continue;
       }
       if (live.has(job.key) || seen.has(job.key)) {
@@ -108,7 +109,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
         chunk = undefined;
       }
       if (!chunk) {
-        const id = newId();
+        const id = newId(clock.now());
         chunk = new Chunk(id, model, join(spool, `${id}.requests.jsonl`), join(dir, jobsFileFor(id)));
         chunks.set(model, chunk);
       }
@@ -141,7 +142,7 @@ async function sendChunk(
   const signal = options.signal;
   await chunk.close();
   const inline = chunk.count <= o.inlineMaxRequests && chunk.bytes <= o.inlineMaxBytes;
-  const now = new Date();
+  const now = new Date(clockOf(options).now());
   const record: BatchRecord = {
     id: chunk.id,
     displayName: `imagebatch-${chunk.id}`,
@@ -187,7 +188,7 @@ async function sendChunk(
     throw e;
   }
   const saved = (await patchRecord(dir, record.id, { ...fromOperation(op), phase: 'live' })) ?? record;
-  options.onBatchEvent?.({ type: 'batch_submitted', name: op.name, id: record.id, model: record.model, requests: record.requestCount, input: record.input, at: Date.now() });
+  options.onBatchEvent?.({ type: 'batch_submitted', name: op.name, id: record.id, model: record.model, requests: record.requestCount, input: record.input, at: clockOf(options).now() });
   return saved;
 }
 

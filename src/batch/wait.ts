@@ -9,7 +9,7 @@ import { fetchOperation, liveRecords, observe, openFolder } from './collect.ts';
 import type { FolderContext } from './collect.ts';
 import { streamLeftovers, writeFolderSummary } from './finish.ts';
 import type { WaitOptions } from './options.ts';
-import { BATCH_EXPIRY_MS, resolveWait } from './options.ts';
+import { BATCH_EXPIRY_MS, clockOf, resolveWait } from './options.ts';
 import { isTerminal, recoverCreating, stateOf } from './remote.ts';
 import { settleRecord } from './settle.ts';
 import type { BatchRecord } from './state.ts';
@@ -68,7 +68,7 @@ export async function waitForBatch(out: string, options: WaitOptions = {}): Prom
         if (!isTransient(e)) throw e;
         if (++failures > w.maxPollErrors) throw e;
         retryAfterMs = Math.max(retryAfterMs, e.retryAfterMs ?? 0);
-        options.onBatchEvent?.({ type: 'batch_poll_error', name: record.name ?? record.displayName, message: e.message, retryInMs: Math.max(delay, retryAfterMs), at: Date.now() });
+        options.onBatchEvent?.({ type: 'batch_poll_error', name: record.name ?? record.displayName, message: e.message, retryInMs: Math.max(delay, retryAfterMs), at: w.clock.now() });
       }
     }
     if (settled) {
@@ -86,7 +86,7 @@ export async function waitForBatch(out: string, options: WaitOptions = {}): Prom
 /** Deadline near: cancel the batch and settle it now, so its unanswered jobs go to streaming mode. */
 async function abandon(ctx: FolderContext, record: BatchRecord, options: WaitOptions): Promise<void> {
   const signal = options.signal;
-  options.onBatchEvent?.({ type: 'batch_deadline', name: record.name ?? record.displayName, at: Date.now() });
+  options.onBatchEvent?.({ type: 'batch_deadline', name: record.name ?? record.displayName, at: clockOf(options).now() });
   await cancelRemote(ctx.client, record.name!, { signal }).catch((e: unknown) => {
     if (!isApiError(e)) throw e; // already finished, or gone: the state read below tells
   });

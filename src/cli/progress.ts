@@ -6,6 +6,7 @@
 // we redraw with '\r' and space padding instead of readline's cursor escapes, (3) a layout that switches to a compact
 // line when the terminal is narrow, and (4) redraws driven by events, so tests see exactly what a user would.
 import type { Writable } from 'node:stream';
+import { systemClock } from '../internal/clock.ts';
 import type { RunEvent, RunSummary } from '../index.ts';
 import { formatMs, formatUsd } from '../index.ts';
 
@@ -22,7 +23,7 @@ export interface ProgressOptions {
   outDir?: string;
   /** json mode keeps its stream pure JSON lines, so message() goes here instead. @default process.stderr */
   messageStream?: Writable;
-  /** Time source for rates, ETA and the pause countdown. @default Date.now */
+  /** Time source for rates, ETA and the pause countdown. @default the system clock */
   now?: () => number;
   /** tty mode: events redraw at most this often; a 1 s timer also redraws for countdowns. 0 redraws on every event. @default 100 */
   redrawMs?: number;
@@ -60,7 +61,7 @@ export class ProgressDisplay {
     const mode = options.mode ?? 'auto';
     this.mode = mode === 'auto' ? (options.stream.isTTY ? 'tty' : 'plain') : mode;
     this.color = !(options.noColor ?? Boolean(process.env.NO_COLOR));
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => systemClock.now());
     this.redrawMs = options.redrawMs ?? 100;
     this.total = options.total;
     if (this.mode === 'tty') {

@@ -1,6 +1,7 @@
 // The ONLY place Gemini answers are interpreted: a 200 body or an error body becomes an Outcome.
 // Everything the retry policy needs (retryAfterMs, quotaId, limit 0, ErrorInfo reason) is pulled out here, once.
 import { ApiError, AuthError, PermissionError } from '../errors.ts';
+import { systemClock } from '../internal/clock.ts';
 import { parseDurationMs } from '../internal/duration.ts';
 import type { ErrorOutcome, ErrorReason, ImageData, Outcome, QuotaViolationInfo, Usage } from '../types.ts';
 import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
@@ -24,7 +25,7 @@ const MAX_RAW_MESSAGE = 500;
 export interface InterpretOptions {
   /** Applied to every message taken from the server. @default generic API-key redaction */
   redact?: Redactor;
-  /** Epoch ms used to turn an HTTP-date Retry-After into a delay. @default Date.now() */
+  /** Epoch ms used to turn an HTTP-date Retry-After into a delay. @default the system clock */
   now?: number;
 }
 
@@ -97,7 +98,7 @@ export function outcomeFromError(httpStatus: number, bodyText: string, headers?:
   const activationUrl = errorReason === 'SERVICE_DISABLED' ? activationUrlFrom(errorInfo, details) : undefined;
   if (activationUrl) out.activationUrl = activationUrl;
 
-  const retryAfterMs = retryDelayFrom(details, rawMessage, headers, options.now ?? Date.now());
+  const retryAfterMs = retryDelayFrom(details, rawMessage, headers, options.now ?? systemClock.now());
   if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
 
   const violations = violationsFrom(details);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { systemClock } from '../internal/clock.ts';
 
 export interface AtomicWriteOptions {
   /** fsync the file before the rename and the folder after it, so the rename survives a power cut. @default true */
@@ -83,7 +84,8 @@ export async function removeOrphanTemps(dir: string, options: OrphanOptions = {}
     if (!TEMP_RE.test(name)) continue;
     const p = join(dir, name);
     try {
-      if (olderThanMs > 0 && Date.now() - (await stat(p)).mtimeMs < olderThanMs) continue;
+      // File times are wall-clock times, so their age is measured on the wall clock (never an injected one).
+      if (olderThanMs > 0 && systemClock.now() - (await stat(p)).mtimeMs < olderThanMs) continue;
       await unlink(p);
       n++;
     } catch {

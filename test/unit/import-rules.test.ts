@@ -59,9 +59,10 @@ test('batch/ and core/ do not import the streaming composition (streaming is han
   assert.ok(within('core').length > 0, 'core/ has no imports: the check would pass vacuously');
 });
 
-test('cli/ uses only the public API and the emulator entry', () => {
+test('cli/ reaches the emulator only through its entry', () => {
+  // The CLI may import library modules directly (the public index stays small); the emulator is a separate product.
   const local = within('cli').filter((i) => i.target.endsWith('.ts'));
-  const bad = local.filter((i) => !i.target.startsWith('cli/') && i.target !== 'index.ts' && i.target !== 'emulator/index.ts');
+  const bad = local.filter((i) => i.target.startsWith('emulator/') && i.target !== 'emulator/index.ts');
   assert.equal(bad.length, 0, show(bad));
 });
 
