@@ -9,11 +9,8 @@ import {
   chooseMode,
   collectBatch,
   formatIssue,
-  isBatchBudgetError,
   isImageBatchError,
   isInputError,
-  isOptionError,
-  isRunLevelError,
   listBatches,
   openInput,
   readBatchState,
@@ -21,10 +18,9 @@ import {
   runToDisk,
   submitBatch,
   waitForBatch,
-  BatchError,
 } from '../index.ts';
 import type { BatchEvent, BatchStatusEntry, Job, RunBatchOptions, RunEvent, RunMode, RunSummary, WaitOptions } from '../index.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitCodeFor } from './exit.ts';
 import { int, nonNegative, positive } from './flags.ts';
 import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
@@ -143,7 +139,7 @@ function hasKey(): boolean {
   return Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
 }
 
-/** Maps failures onto exit codes: 2 for usage and input, 3 for anything that stopped the run. */
+/** Runs a batch command, reporting a failure as lines on stderr and its exit code (exitCodeFor). */
 async function guarded(flags: { json: boolean; emulator?: boolean }, body: () => Promise<number>): Promise<number> {
   if (!flags.emulator && !hasKey()) {
     err('imagebatch: no API key. Set GEMINI_API_KEY (a --base-url server needs one too), or use `batch submit --emulator`.');
@@ -152,20 +148,18 @@ async function guarded(flags: { json: boolean; emulator?: boolean }, body: () =>
   try {
     return await body();
   } catch (e) {
+    // Batch commands act on jobs that live on the server and are recorded in the folder: a failure stops work
+    // whose state is saved.
+    const code = exitCodeFor(e, { started: true });
     if (isInputError(e)) {
       for (const issue of e.issues) err(formatIssue(issue));
       err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
-      return EXIT.usage;
+    } else if (isImageBatchError(e)) {
+      err(`imagebatch: ${code === EXIT.runStopped ? 'stopped: ' : ''}${e.message}`);
+    } else {
+      throw e;
     }
-    if (isOptionError(e) || e instanceof BatchError || isBatchBudgetError(e)) {
-      err(`imagebatch: ${e.message}`);
-      return EXIT.usage;
-    }
-    if (isRunLevelError(e) || isImageBatchError(e)) {
-      err(`imagebatch: stopped: ${e.message}`);
-      return EXIT.runStopped;
-    }
-    throw e;
+    return code;
   }
 }
 

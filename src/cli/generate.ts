@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isBatchBudgetError, isImageBatchError, isInputError, isOptionError, isRunLevelError, openInput } from '../index.ts';
+import { formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitCodeFor } from './exit.ts';
 import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
 import { dryRun } from './dry-run.ts';
 import { ProgressDisplay } from './progress.ts';
@@ -99,7 +99,7 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
     if (isInputError(e)) {
       for (const issue of e.issues) err(formatIssue(issue));
       err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
-      return EXIT.usage;
+      return exitCodeFor(e);
     }
     throw e;
   }
@@ -156,19 +156,19 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
     } catch (e) {
       display.stop();
       // A disk that fails after requests went out (full, unmounted) stops a run that had started: exit 3, not 2.
-      if (sent && isImageBatchError(e) && e.code === 'STORAGE') {
-        err(`imagebatch: run stopped: ${e.message}`);
-        err(`Everything saved before the failure is in ${flags.out}; fix the folder and run the same command again to resume.`);
-        return EXIT.runStopped;
+      const code = exitCodeFor(e, { started: sent });
+      if (code === EXIT.runStopped) {
+        err(`imagebatch: run stopped: ${(e as Error).message}`);
+        err(
+          isImageBatchError(e) && e.code === 'STORAGE'
+            ? `Everything saved before the failure is in ${flags.out}; fix the folder and run the same command again to resume.`
+            : `Everything finished so far is saved in ${flags.out}; run the same command again to resume.`,
+        );
+        return code;
       }
-      if (isRunLevelError(e)) {
-        err(`imagebatch: run stopped: ${e.message}`);
-        err(`Everything finished so far is saved in ${flags.out}; run the same command again to resume.`);
-        return EXIT.runStopped;
-      }
-      if (isOptionError(e) || isBatchBudgetError(e)) {
+      if (isImageBatchError(e)) {
         err(`imagebatch: ${e.message}`);
-        return EXIT.usage;
+        return code;
       }
       throw e;
     }

@@ -6,7 +6,7 @@ import { addBatchCommands } from './batch.ts';
 import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addReportCommand } from './report.ts';
-import { EXIT } from './exit.ts';
+import { EXIT, exitCodeFor } from './exit.ts';
 import { quietOnClosedStdio } from './closed-pipe.ts';
 
 export function buildProgram(): Command {
@@ -38,14 +38,12 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
-      return EXIT.usage;
-    }
+    // Commander has already printed its own message (help, version, a bad flag).
+    if (err instanceof CommanderError) return exitCodeFor(err);
     // A bad option value found past flag parsing (OptionError), an unusable --out (StorageError), ...: one line, not a
     // stack trace, and the same exit code whether we run from bin/imagebatch.js or as src/cli/main.ts.
     process.stderr.write(`imagebatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.usage;
+    return exitCodeFor(err);
   }
 }
 
