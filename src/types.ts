@@ -148,7 +148,9 @@ export type FailureReason =
   | ErrorReason
   /** A batch job expired or failed before this request was answered. */
   | 'batch_expired'
-  | 'batch_failed';
+  | 'batch_failed'
+  /** The image's output name is held by something imagebatch never replaces (a directory). */
+  | 'output_conflict';
 
 export interface SavedImage {
   /** Path relative to the output folder (absent when not written to disk). */

@@ -2,10 +2,15 @@
 import type { ManifestEntry } from '../storage/manifest.ts';
 import type { Result, RunEvent } from '../types.ts';
 
-/** The `succeeded` / `failed` event of a result whose manifest line `entry` was just written. */
-export function savedEvent(result: Result, entry: Pick<ManifestEntry, 'key' | 'index' | 'files'>, at: number): RunEvent {
-  if (result.status === 'succeeded') {
+/**
+ * The `succeeded` / `failed` event of a result whose manifest line `entry` was just written. The entry's status
+ * wins: an answer whose output name was blocked (a directory) is saved as a failure.
+ */
+export function savedEvent(result: Result, entry: Pick<ManifestEntry, 'key' | 'index' | 'files' | 'status' | 'reason' | 'message'>, at: number): RunEvent {
+  if (result.status === 'succeeded' && entry.status === 'succeeded') {
     return { type: 'succeeded', key: entry.key, index: entry.index, files: entry.files.map((f) => f.path), attempts: result.attempts, latencyMs: result.latencyMs, costUsd: result.costUsd, cached: result.from === 'cache', at };
   }
-  return { type: 'failed', key: entry.key, index: entry.index, reason: result.reason, message: result.message, attempts: result.attempts, at };
+  const reason = entry.reason ?? (result.status === 'failed' ? result.reason : 'server');
+  const message = entry.message ?? (result.status === 'failed' ? result.message : '');
+  return { type: 'failed', key: entry.key, index: entry.index, reason, message, attempts: result.attempts, at };
 }

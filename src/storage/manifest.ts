@@ -1,5 +1,6 @@
 // The manifest: an append-only JSON-lines journal, one line per settled job. It is the truth for resume.
-import { mkdir, open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readlink, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../errors.ts';
@@ -82,11 +83,19 @@ export class ManifestWriter {
     const path = join(dir, MANIFEST_FILE);
     try {
       await mkdir(dir, { recursive: true });
+      await assertPlainManifest(path);
       await repairTail(path);
-      return new ManifestWriter(path, await open(path, 'a'), policy);
+      // O_NOFOLLOW: a link swapped in after the check above still fails (ELOOP) instead of being written through.
+      return new ManifestWriter(path, await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o644), policy);
     } catch (e) {
+      if (e instanceof StorageError) throw e;
       throw new StorageError(path, `cannot open the manifest: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** A writer over a file the caller opened (tests: /dev/full is a disk that is full, without filling one). */
+  static overHandle(path: string, fh: FileHandle, options: ManifestWriterOptions = {}): ManifestWriter {
+    return new ManifestWriter(path, fh, options.fsync ?? 'batch');
   }
 
   /** One `write` per line (O_APPEND), serialised, so concurrent appends never interleave. */
@@ -151,6 +160,29 @@ export class ManifestWriter {
   }
 }
 
+/** 0 where the platform has no O_NOFOLLOW (Windows): the lstat check then stands alone. */
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * The manifest must be a plain file inside the folder (or absent): appending through a symbolic link would write
+ * outside the output folder, wherever the link points. Throws StorageError with a sentence saying what is there.
+ */
+export async function assertPlainManifest(path: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new StorageError(path, `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (st.isSymbolicLink()) {
+    const target = await readlink(path).catch(() => '?');
+    throw new StorageError(path, `${path} is a symbolic link (to ${target}); imagebatch never writes or reads the manifest through a link: replace it with the file itself or use another --out`);
+  }
+  if (st.isDirectory()) throw new StorageError(path, `${path} is a directory, not a manifest file`);
+  if (!st.isFile()) throw new StorageError(path, `${path} is not a regular file`);
+}
+
 /**
  * A crash mid-write can leave a last line without its newline. If that tail is a complete entry, terminate it;
  * otherwise cut it off, so the next append starts on a fresh line.
@@ -163,7 +195,7 @@ async function repairTail(path: string): Promise<void> {
     return;
   }
   if (size === 0) return;
-  const fh = await open(path, 'r+');
+  const fh = await open(path, constants.O_RDWR | NOFOLLOW);
   try {
     const last = Buffer.alloc(1);
     await fh.read(last, 0, 1, size - 1);
@@ -221,14 +253,16 @@ export interface ManifestReader extends AsyncIterable<ManifestEntry> {
 }
 
 /**
- * Streams the entries of `<dir>/manifest.jsonl` (none if it does not exist). Tolerant: an unusable last line is a
- * torn write and is ignored (`tornTail`); an unusable line in the middle is skipped and counted (`skipped`).
+ * Streams the entries of `<dir>/manifest.jsonl`: none if it does not exist, StorageError if it is a link or a
+ * directory. Tolerant: an unusable last line is a torn write and is ignored (`tornTail`); an unusable line in the
+ * middle is skipped and counted (`skipped`).
  */
 export function readManifest(dir: string, options: { signal?: AbortSignal } = {}): ManifestReader {
   const path = join(dir, MANIFEST_FILE);
   const state = { skipped: 0, tornTail: false };
   async function* entries(): AsyncGenerator<ManifestEntry> {
     options.signal?.throwIfAborted();
+    await assertPlainManifest(path);
     try {
       await stat(path);
     } catch {

@@ -5,9 +5,10 @@ import { StorageError } from '../errors.ts';
 import { sha256Hex } from '../internal/hash.ts';
 import { imageDimensions, sizeMismatch } from '../internal/image-size.ts';
 import { defaultRedactor } from '../internal/redact.ts';
-import type { Result, RunSummary } from '../types.ts';
+import type { FailedResult, Result, RunSummary } from '../types.ts';
 import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
 import type { ImageCache } from './cache.ts';
+import { OutputConflictError, OutputNames } from './claim.ts';
 import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
 import { confinedPath, imageFileName } from './names.ts';
 import { lockFolder } from './lock.ts';
@@ -37,9 +38,11 @@ export class OutputFolder {
   private readonly manifest: ManifestWriter;
   private readonly now: () => Date;
   private readonly unlock: () => Promise<void>;
+  private readonly names: OutputNames;
 
   private constructor(dir: string, manifest: ManifestWriter, now: () => Date, unlock: () => Promise<void>) {
     this.dir = dir;
+    this.names = new OutputNames(dir);
     this.manifest = manifest;
     this.now = now;
     this.unlock = unlock;
@@ -70,7 +73,9 @@ export class OutputFolder {
 
   /**
    * Writes each image atomically (fsynced) BEFORE appending the manifest line, so a line never names a file that is
-   * not fully on disk. Fills SavedImage.file/bytes/sha256 in the result. Returns the manifest entry written.
+   * not fully on disk. Never replaces a file that is not this job's own earlier image (see OutputNames): such a name
+   * gets `-2`, `-3`, ...; a directory at the name makes the entry a failure (`output_conflict`). Fills
+   * SavedImage.file/bytes/sha256 in the result. Returns the manifest entry written: callers report ITS status.
    */
   async save(result: Result, options: SaveOptions = {}): Promise<ManifestEntry> {
     const files: ManifestFile[] = [];
@@ -79,10 +84,20 @@ export class OutputFolder {
       // No index or folder in it: the same request gives the same bytes in every output folder (and the cache).
       const provenance = { prompt: result.job.prompt, key: result.job.key, model: result.model, variant: result.job.variant };
       for (const [i, img] of result.images.entries()) {
-        const name = imageFileName(result.job, i + 1, count, img.mimeType);
+        const png = img.mimeType === 'image/png';
+        let name: string;
+        try {
+          name = await this.names.claim(imageFileName(result.job, i + 1, count, img.mimeType), result.job.key, !png);
+        } catch (e) {
+          if (!(e instanceof OutputConflictError)) throw e;
+          // One job's name is blocked; the run goes on. Files already written for this answer stay (unrecorded).
+          const failed: FailedResult = { ...result, status: 'failed', reason: 'output_conflict', message: e.message };
+          const entry = toEntry(failed, [], this.now());
+          await this.manifest.append(entry);
+          return entry;
+        }
         const path = confinedPath(this.dir, name);
         // The prompt travels inside the PNG; the manifest records the bytes as written, metadata included.
-        const png = img.mimeType === 'image/png';
         const data = png ? withPngProvenance(img.data, provenance) : img.data;
         const sha256 = sha256Hex(data);
         const linked = data === img.data && options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path));
@@ -90,6 +105,7 @@ export class OutputFolder {
           if (!linked) await writeFileAtomic(path, data, { fsync: true });
           if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true });
         } catch (e) {
+          this.names.release(name);
           throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
         }
         const file: ManifestFile = { path: name, bytes: data.byteLength, sha256, mimeType: img.mimeType };
@@ -119,6 +135,7 @@ export class OutputFolder {
     }
     const entry = toEntry(result, files, this.now());
     await this.manifest.append(entry);
+    for (const f of files) await this.names.wrote(f.path, entry.key, f.sha256);
     return entry;
   }
 

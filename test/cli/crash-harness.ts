@@ -99,9 +99,10 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * Checks the folder against its manifest: every file a succeeded line names exists with its recorded size and
  * sha256. Returns the problems found (empty when consistent) and the image files on disk.
  */
-export async function checkFolder(dir: string): Promise<{ problems: string[]; images: string[]; temps: string[] }> {
+/** Every line's files (or only `lines`', e.g. the last line per key) must be on disk as recorded. */
+export async function checkFolder(dir: string, lines?: ManifestEntry[]): Promise<{ problems: string[]; images: string[]; temps: string[] }> {
   const problems: string[] = [];
-  for (const e of await manifestLines(dir)) {
+  for (const e of lines ?? (await manifestLines(dir))) {
     if (e.status !== 'succeeded') continue;
     for (const f of e.files) {
       const p = join(dir, f.path);

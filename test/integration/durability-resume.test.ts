@@ -53,14 +53,14 @@ async function lastByIndex(out: string): Promise<Map<number, ManifestEntry>> {
   return m;
 }
 
-async function assertComplete(out: string, count: number): Promise<void> {
+async function assertComplete(out: string, count: number, extraImages = 0): Promise<void> {
   const last = await lastByIndex(out);
   assert.equal(last.size, count);
   assert.ok([...last.values()].every((e) => e.status === 'succeeded'));
-  const { problems, temps, images } = await checkFolder(out);
+  const { problems, temps, images } = await checkFolder(out, [...last.values()]);
   assert.deepEqual(problems, []);
   assert.deepEqual(temps, []);
-  assert.equal(images.length, count);
+  assert.equal(images.length, count + extraImages);
 }
 
 /** A copy with one byte inverted: same size, different sha256. */
@@ -101,11 +101,16 @@ describe('resume (runToDisk against the emulator)', { timeout: 30_000 }, () => {
     const summary = await s.run();
     assert.deepEqual(s.requests(), [2, 2, 2, 1, 1, 1]);
     assert.equal(summary.skipped, N - 3);
-    // No double counting: the re-run jobs count once each, the image found without a line is simply replaced.
+    // No double counting: the re-run jobs count once each; the image found without a line carries its job's key
+    // (a crash between image and line) and is simply replaced.
     assert.equal(summary.succeeded, N);
     assert.equal(summary.total, N);
-    await assertComplete(s.out, N);
-    assert.deepEqual(await readFile(file(1)), original, 'the corrupted image is replaced by the real one');
+    // The changed image no longer matches its line: it may be the user's edit, so it stays and the answer goes to -2.
+    await assertComplete(s.out, N, 1);
+    const now = await lastByIndex(s.out);
+    assert.equal(now.get(1)!.files[0]!.path, last.get(1)!.files[0]!.path.replace(/\.png$/, '-2.png'));
+    assert.deepEqual(await readFile(join(s.out, now.get(1)!.files[0]!.path)), original, 'the real image is saved beside it');
+    assert.equal(now.get(2)!.files[0]!.path, last.get(2)!.files[0]!.path, 'the lineless image of job 2 was replaced in place');
   });
 
   test("verify: 'size' trusts same-size files (cheap resume); a size change is still caught", async () => {
