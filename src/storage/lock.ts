@@ -139,7 +139,13 @@ async function takeOver(root: string, path: string, stale: LockInfo | undefined,
     return;
   }
   try {
-    // Under the guard, nobody else removes the lock: move it aside and make sure it is the stale one we examined.
+    // Under the guard nobody else removes a lock, and the stale lock's owner is gone: if the lock in place is still
+    // the one judged stale, it stays so until we move it. Another takeover may have finished before we got the
+    // guard, though, and a live run's fresh lock may be in place now: then leave it alone.
+    const now = await readInfo(path);
+    const unchanged = now !== 'gone' && (now === undefined ? stale === undefined : now.token === stale?.token && now.pid === stale.pid);
+    if (!unchanged) return;
+    // Moved aside and checked once more (a guard broken as stale could let two takeovers overlap).
     const aside = `${path}-${token}.stale`;
     try {
       await rename(path, aside);
