@@ -20,6 +20,7 @@ export type {
 } from './options.ts';
 export { DEFAULT_MODELS, EmulatorOptionError, FAULT_KINDS, demoProfile } from './options.ts';
 export { QUOTA_IDS } from './quota.ts';
+export type { VertexEmulatorOptions } from './vertex.ts';
 export { RENDER_SCALE, nominalSize, renderSize } from './render.ts';
 
 export interface Emulator {
@@ -34,8 +35,18 @@ export interface Emulator {
   setQuota(q: Partial<QuotaOptions>): void;
   /** Changes fault probabilities / outage; a given `scripted` list replaces the script and restarts its counts. */
   setFaults(f: Partial<FaultOptions>): void;
+  /** What the Vertex side saw: metadata tokens issued, expired tokens refused, service-account JWTs accepted. */
+  readonly vertex: VertexStats;
+  /** Makes every token issued so far invalid (the next request with one gets 401), as a revoked credential would. */
+  revokeTokens(): void;
   /** Closes the server and every socket (keep-alive and hanging ones) at once. */
   close(): Promise<void>;
+}
+
+export interface VertexStats {
+  tokensIssued: number;
+  expiredTokens: number;
+  jwtAccepted: number;
 }
 
 /** Starts an emulator. Options are validated at once: a bad one throws EmulatorOptionError naming it. */
@@ -62,6 +73,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       validateFaults(Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)));
       st.faults.update(f);
     },
+    get vertex() {
+      const a = st.vertexAuth;
+      return { tokensIssued: a.tokensIssued, expiredTokens: a.expiredTokens, jwtAccepted: a.jwtAccepted };
+    },
+    revokeTokens: () => st.vertexAuth.revokeAll(),
     close: () => l.close(),
   };
 }

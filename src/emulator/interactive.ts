@@ -15,7 +15,10 @@ const gzipAsync = promisify(gzip);
 
 export type GenerateMethod = 'generateContent' | 'streamGenerateContent';
 
-async function parse(req: IncomingMessage, st: EmulatorState, model: string, method: GenerateMethod, apiVersion: string): Promise<ParsedRequest> {
+/** A backend's own request rules, run on the parsed JSON before the Gemini checks (Vertex: roles on contents). */
+export type RequestCheck = (raw: unknown) => void;
+
+async function parse(req: IncomingMessage, st: EmulatorState, model: string, method: GenerateMethod, apiVersion: string, check?: RequestCheck): Promise<ParsedRequest> {
   const { body, tooLarge } = await readBody(req, MAX_JSON_BYTES);
   if (!st.knownModel(model)) throw modelNotFound(model, method, apiVersion);
   if (tooLarge) throw invalidArgument(`Request payload size exceeds the limit: ${MAX_JSON_BYTES} bytes.`);
@@ -25,6 +28,7 @@ async function parse(req: IncomingMessage, st: EmulatorState, model: string, met
   } catch (e) {
     throw invalidArgument(`Invalid JSON payload received. ${e instanceof Error ? e.message : 'Malformed JSON.'}`);
   }
+  check?.(raw);
   return parseGenerateRequest(raw, modelProfile(model));
 }
 
@@ -54,8 +58,9 @@ export async function handleGenerate(
   model: string,
   method: GenerateMethod,
   apiVersion: string,
+  check?: RequestCheck,
 ): Promise<void> {
-  const parsed = await parse(req, st, model, method, apiVersion);
+  const parsed = await parse(req, st, model, method, apiVersion, check);
   st.counters.generateArrived(model, parsed.prompt, st.quota.minuteIndex(st.now()), st.now());
   admit(st, model, parsed);
 

@@ -1,4 +1,5 @@
 // Emulator options: types, defaults (applied here and only here) and validation that names the bad option.
+import type { ResolvedVertexOptions, VertexEmulatorOptions } from './vertex.ts';
 import type { Clock } from '../internal/clock.ts';
 
 /** Every fault the emulator can inject into a generateContent answer. */
@@ -125,6 +126,8 @@ export interface EmulatorOptions {
   models?: string[];
   /** Batch API lifecycle timing. @default { pendingMs: 200, msPerRequest: 1 } */
   batch?: BatchOptions;
+  /** Vertex AI routes, bearer tokens, the GCE metadata server and Vertex's errors. @default {} (see VertexEmulatorOptions) */
+  vertex?: VertexEmulatorOptions;
   /** One line per request (never contains the API key). @default undefined (silent) */
   log?: (line: string) => void;
   /**
@@ -148,6 +151,7 @@ export interface ResolvedOptions {
   imageBytes: number;
   models: string[];
   batch: Required<Omit<BatchOptions, 'lineErrorEvery'>> & { lineErrorEvery: number | undefined };
+  vertex: ResolvedVertexOptions;
   log: ((line: string) => void) | undefined;
   clock: Clock;
 }

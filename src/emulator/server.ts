@@ -10,6 +10,7 @@ import type { GenerateMethod } from './interactive.ts';
 import { handleGenerate } from './interactive.ts';
 import { readBody, sendError, sendJson } from './http.ts';
 import type { EmulatorState } from './state.ts';
+import { vertexRoute } from './vertex-routes.ts';
 
 type Handler = () => Promise<void> | void;
 
@@ -53,6 +54,8 @@ function route(st: EmulatorState, req: IncomingMessage, res: ServerResponse, url
     if (method === 'download') return { name: 'filesDownload', run: () => st.files.download(res, id, url) };
     return undefined;
   }
+  const vertex = vertexRoute(st, req, res, url, seg, isVersion);
+  if (vertex) return vertex;
   const [v, collection, item] = seg;
   if (!isVersion(v) || seg.length > 3) return undefined;
   if (collection === 'models') {

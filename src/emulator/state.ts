@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.ts';
 import { QuotaTracker } from './quota.ts';
 import type { Rng } from './random.ts';
 import { stream } from './random.ts';
+import { VertexAuth } from './vertex.ts';
 
 export class EmulatorState {
   readonly counters = new CounterStore();
@@ -19,6 +20,10 @@ export class EmulatorState {
   /** Aborted on close(): every pending latency sleep ends at once. */
   readonly closing = new AbortController();
   readonly ids: Rng;
+  /** Tokens the metadata server issued and the bearer checks of the Vertex routes. */
+  readonly vertexAuth: VertexAuth;
+  /** Seeded draws of the Vertex overload answer. */
+  readonly overloadRng: Rng;
   private readonly latencyRng: Rng;
   baseUrl = '';
 
@@ -26,6 +31,9 @@ export class EmulatorState {
     this.startReal = options.clock.now();
     this.ids = stream(options.seed, 'ids');
     this.latencyRng = stream(options.seed, 'latency');
+    this.overloadRng = stream(options.seed, 'vertex-overload');
+    // JWT expiry is wall-clock time by definition; the emulator's own clock is monotonic.
+    this.vertexAuth = new VertexAuth(options.vertex, () => this.now(), () => Date.now(), options.apiKey);
     this.quota = new QuotaTracker(options.quota, this.startReal, options.timeScale);
     this.faults = new FaultPlan(options.faults, stream(options.seed, 'faults'));
     this.files = new FileStore({ rng: this.ids, baseUrl: () => this.baseUrl, counters: this.counters });

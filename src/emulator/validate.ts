@@ -4,6 +4,7 @@ import type { Clock } from '../internal/clock.ts';
 import { abortableSleep } from '../internal/clock.ts';
 import type { EmulatorOptions, FaultKind, FaultOptions, QuotaOptions, ResolvedOptions } from './options.ts';
 import { DEFAULT_MODELS, EmulatorOptionError, FAULT_KINDS } from './options.ts';
+import { resolveVertexOptions } from './vertex.ts';
 
 const monotonicClock: Clock = { now: () => performance.now(), sleep: abortableSleep };
 
@@ -133,6 +134,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')) {
     throw new EmulatorOptionError('clock', o.clock, 'a Clock ({ now(), sleep(ms, signal) })');
   }
+  const vertex = resolveVertexOptions(o.vertex);
+  if ('option' in vertex) throw new EmulatorOptionError(vertex.option, vertex.value, vertex.expected);
   return {
     host,
     port: num('port', o.port ?? 0, { min: 0, max: 65535, integer: true }),
@@ -147,6 +150,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     imageBytes: num('imageBytes', o.imageBytes ?? 0, { min: 0, integer: true }),
     models: [...models],
     batch: validateBatch(o.batch),
+    vertex,
     log: o.log,
     clock: o.clock ?? monotonicClock,
   };

@@ -4,6 +4,7 @@
 import { ApiError, AuthError, OptionError } from '../errors.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
 import { Attempt, describeNetworkError } from './attempt.ts';
+import type { Backend } from './backend.ts';
 import { BodyParseError, InlineDataReader } from './body-reader.ts';
 import { modelPath } from './names.ts';
 import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outcome.ts';
@@ -52,6 +53,11 @@ export interface GeminiClientOptions {
   headers?: Record<string, string>;
   /** Where keys and base URLs are looked up. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Another service than the Gemini Developer API (Vertex AI: `vertexBackend()`): its host, paths and credentials
+   * replace apiKey, baseUrl and apiVersion. Files and Batches calls are not offered there. @default the Developer API
+   */
+  backend?: Backend;
 }
 
 export interface CallOptions {
@@ -85,6 +91,11 @@ export class GeminiClient {
   readonly baseUrl: string;
   readonly apiVersion: string;
   readonly timeoutMs: number;
+  /** Which service this client talks to: 'gemini' or 'vertex'. */
+  readonly backendKind: 'gemini' | 'vertex';
+  /** Names the endpoint (service, host, project, location) for cache keys and manifests; never a credential. */
+  readonly endpointId: string;
+  readonly #backend: Backend | undefined;
   readonly #apiKey: string;
   readonly #origin: string;
   readonly #fetch: typeof fetch;
@@ -93,6 +104,21 @@ export class GeminiClient {
 
   constructor(options: GeminiClientOptions = {}) {
     const env = options.env ?? process.env;
+    const backend = options.backend;
+    this.#backend = backend;
+    this.backendKind = backend?.kind ?? 'gemini';
+    if (backend) {
+      this.#apiKey = '';
+      this.#redact = (text) => createRedactor(backend.secrets())(text);
+      this.baseUrl = backend.baseUrl;
+      this.#origin = new URL(backend.baseUrl).origin;
+      this.apiVersion = backend.apiVersion;
+      this.endpointId = backend.id;
+      this.timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? 120_000);
+      this.#fetch = checkFetch(options.fetch ?? globalThis.fetch);
+      this.#headers = checkHeaders(options.headers ?? {});
+      return;
+    }
     const apiKey = firstSet(options.apiKey, env.GEMINI_API_KEY, env.GOOGLE_API_KEY);
     if (apiKey === undefined) throw new AuthError('no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass apiKey');
     // Never echo the value: a wrong paste may still be a real key.
@@ -102,6 +128,7 @@ export class GeminiClient {
 
     this.baseUrl = resolveBaseUrl(options.baseUrl, env, this.#redact);
     this.#origin = new URL(this.baseUrl).origin;
+    this.endpointId = `gemini ${this.baseUrl}`;
 
     const apiVersion = options.apiVersion ?? 'v1beta';
     if (typeof apiVersion !== 'string' || !/^[A-Za-z0-9._-]*$/.test(apiVersion)) {
@@ -109,14 +136,8 @@ export class GeminiClient {
     }
     this.apiVersion = apiVersion;
     this.timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? 120_000);
-    const f = options.fetch ?? globalThis.fetch;
-    if (typeof f !== 'function') throw new OptionError('fetch', f, 'a fetch function');
-    this.#fetch = f;
-    const headers = options.headers ?? {};
-    if (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string')) {
-      throw new OptionError('headers', headers, 'an object of string header values');
-    }
-    this.#headers = { ...headers };
+    this.#fetch = checkFetch(options.fetch ?? globalThis.fetch);
+    this.#headers = checkHeaders(options.headers ?? {});
   }
 
   /** Replaces the key (and anything key-shaped) in text, for callers that build their own messages. */
@@ -129,11 +150,17 @@ export class GeminiClient {
    * stream with each image's base64 decoded as it arrives (see body-reader.ts), so no image is ever held as text.
    */
   async generateContent(model: string, request: GenerateContentRequest, options: CallOptions = {}): Promise<Outcome> {
-    const url = this.#url(`${modelPath(model)}:generateContent`);
-    const r = await this.#exchange('POST', url, JSON.stringify(request), { 'content-type': 'application/json' }, options, readAnswer);
+    const path = this.#backend ? this.#backend.modelPath(model) : modelPath(model);
+    const url = this.#url(`${path}:generateContent`);
+    const payload = JSON.stringify(this.#backend?.kind === 'vertex' ? withUserRole(request) : request);
+    let r = await this.#exchange('POST', url, payload, { 'content-type': 'application/json' }, options, readAnswer);
+    // An expired or revoked token: one refresh (shared by every request that saw the same token) and one more try.
+    if (r.ok && r.value.status === 401 && this.#backend?.invalidate?.(r.value.auth)) {
+      r = await this.#exchange('POST', url, payload, { 'content-type': 'application/json' }, options, readAnswer);
+    }
     if (!r.ok) return r.failure;
     const { status, headers, body } = r.value;
-    if (body.kind === 'text') return outcomeFromError(status, body.text, headers, { redact: this.#redact });
+    if (body.kind === 'text') return this.#explained(outcomeFromError(status, body.text, headers, { redact: this.#redact }));
     if (body.kind === 'unparsable') {
       return { kind: 'error', reason: 'network', httpStatus: status, message: `unparsable ${status} body (${body.bytes} bytes): truncated or not JSON` };
     }
@@ -171,7 +198,7 @@ export class GeminiClient {
     const attempt = new Attempt(checkTimeout('timeoutMs', init.timeoutMs ?? this.timeoutMs), init.signal);
     let res: Response;
     try {
-      res = await attempt.race(this.#send(method, url, init.body, init.headers ?? {}, attempt, false));
+      res = await attempt.race((async () => this.#send(method, url, init.body, init.headers ?? {}, attempt, await this.#authorize(attempt), false))());
     } catch (err) {
       attempt.finish();
       throw this.#thrown(this.#failure(attempt, err), init.signal);
@@ -225,14 +252,16 @@ export class GeminiClient {
     headers: Record<string, string>,
     options: CallOptions,
     read: (res: Response) => Promise<T>,
-  ): Promise<Exchange<{ status: number; headers: Headers; body: T }>> {
+  ): Promise<Exchange<{ status: number; headers: Headers; body: T; auth: Record<string, string> }>> {
     const attempt = new Attempt(checkTimeout('timeoutMs', options.timeoutMs ?? this.timeoutMs), options.signal);
     try {
       const value = await attempt.race(
         (async () => {
-          const res = await this.#send(method, url, body, headers, attempt);
+          // Inside the deadline: fetching a token (metadata server, token endpoint) is part of the attempt.
+          const auth = await this.#authorize(attempt);
+          const res = await this.#send(method, url, body, headers, attempt, auth);
           // Same signal as the request: a body that trickles past the deadline is cut here.
-          return { status: res.status, headers: res.headers, body: await read(res) };
+          return { status: res.status, headers: res.headers, body: await read(res), auth };
         })(),
       );
       return { ok: true, value };
@@ -244,7 +273,16 @@ export class GeminiClient {
   }
 
   /** fetch with our headers, following GET redirects by hand so the key never goes to another origin. */
-  async #send(method: string, url: string, body: BodyInit | undefined, extra: Record<string, string>, attempt: Attempt, whole = true): Promise<Response> {
+  /** The credential headers of one call: the API key, or the backend's token or Express key. */
+  async #authorize(attempt: Attempt): Promise<Record<string, string>> {
+    return this.#backend ? this.#backend.authorize(attempt.signal) : { 'x-goog-api-key': this.#apiKey };
+  }
+
+  #explained(outcome: Outcome): Outcome {
+    return outcome.kind === 'error' && this.#backend?.explain ? this.#backend.explain(outcome) : outcome;
+  }
+
+  async #send(method: string, url: string, body: BodyInit | undefined, extra: Record<string, string>, attempt: Attempt, auth: Record<string, string>, whole = true): Promise<Response> {
     let current = url;
     for (let hop = 0; ; hop++) {
       const headers = new Headers({ 'user-agent': USER_AGENT, 'x-goog-api-client': USER_AGENT });
@@ -252,8 +290,11 @@ export class GeminiClient {
       if (whole) headers.set('x-server-timeout', String(Math.ceil(attempt.timeoutMs / 1000)));
       for (const [k, v] of Object.entries(this.#headers)) headers.set(k, v);
       for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-      if (new URL(current).origin === this.#origin) headers.set('x-goog-api-key', this.#apiKey);
-      else headers.delete('x-goog-api-key');
+      const home = new URL(current).origin === this.#origin;
+      for (const [k, v] of Object.entries(auth)) {
+        if (home) headers.set(k, v);
+        else headers.delete(k);
+      }
       const res = await this.#fetch(current, { method, headers, body, signal: attempt.signal, redirect: 'manual' });
       const location = res.headers.get('location');
       const redirect = res.status >= 300 && res.status < 400 && location && (method === 'GET' || method === 'HEAD');
@@ -265,6 +306,8 @@ export class GeminiClient {
 
   #failure(attempt: Attempt, err: unknown): ErrorOutcome {
     if (attempt.cause === 'cancelled') return { kind: 'error', reason: 'cancelled', message: 'cancelled by the caller' };
+    // Credentials that cannot be had (no ADC, an unusable key file) stop the run like a bad key.
+    if (err instanceof AuthError) return { kind: 'error', reason: 'auth', message: this.#redact(err.message) };
     if (attempt.cause === 'timeout') {
       return { kind: 'error', reason: 'timeout', message: `no complete answer within ${attempt.timeoutMs} ms` };
     }
@@ -311,6 +354,24 @@ async function readAnswer(res: Response): Promise<Answer> {
     if (e instanceof BodyParseError) return { kind: 'unparsable', bytes: e.bytesRead };
     throw e;
   }
+}
+
+/** Vertex requires a role on every content; the Developer API assumes 'user'. */
+function withUserRole(request: GenerateContentRequest): GenerateContentRequest {
+  if (request.contents.every((c) => c.role !== undefined)) return request;
+  return { ...request, contents: request.contents.map((c) => (c.role === undefined ? { ...c, role: 'user' } : c)) };
+}
+
+function checkFetch(f: unknown): typeof fetch {
+  if (typeof f !== 'function') throw new OptionError('fetch', f, 'a fetch function');
+  return f as typeof fetch;
+}
+
+function checkHeaders(headers: unknown): Record<string, string> {
+  if (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string')) {
+    throw new OptionError('headers', headers, 'an object of string header values');
+  }
+  return { ...(headers as Record<string, string>) };
 }
 
 function withQuery(url: string, query?: Record<string, string | number | undefined>): string {
