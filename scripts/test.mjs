@@ -20,8 +20,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// No test may reach Google's link-local metadata server: Google auth never probes for it unless a test points
+// GCE_METADATA_HOST at the emulator and turns detection back on for itself.
+const env = { ...process.env, METADATA_SERVER_DETECTION: 'none' };
+delete env.GCE_METADATA_HOST;
+delete env.GCE_METADATA_IP;
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  env,
 });
 let tail = '';
 child.stdout.on('data', (chunk) => {
