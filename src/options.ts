@@ -4,6 +4,7 @@ import { OptionError } from './errors.ts';
 import type { Clock } from './internal/clock.ts';
 import { systemClock } from './internal/clock.ts';
 import type { JobInput, Result, RunEvent } from './types.ts';
+import type { Backend } from './gemini/backend.ts';
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash-image';
 
@@ -53,6 +54,11 @@ export interface GenerateOptions {
   random?: () => number;
   /** Environment to read defaults from. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Another service than the Gemini Developer API, e.g. `await vertexBackend({ project })` for Vertex AI; it brings
+   * its own host and credentials (apiKey and baseUrl are then not used). @default the Gemini Developer API
+   */
+  backend?: Backend;
 }
 
 /** Options of runToDisk(): a run's options plus the output folder's. */
@@ -101,6 +107,7 @@ export interface ResolvedOptions {
   clock: Clock;
   random: () => number;
   env: Record<string, string | undefined>;
+  backend?: Backend;
 }
 
 function positiveInt(name: string, v: unknown, fallback: number): number {
@@ -156,5 +163,6 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,
     env: o.env ?? process.env,
+    backend: o.backend,
   };
 }

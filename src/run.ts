@@ -59,7 +59,7 @@ export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string;
 export function generateImages(jobs: JobsSource, options: GenerateImagesOptions = {}): AsyncIterable<Result> {
   const o = resolveOptions(options);
   // Validate the key and base URL now, before the caller starts iterating.
-  const client = new GeminiClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, fetch: o.fetch, timeoutMs: o.timeoutMs, env: o.env });
+  const client = new GeminiClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, fetch: o.fetch, timeoutMs: o.timeoutMs, env: o.env, backend: o.backend });
   return run(jobs, o, client, options.cache, options.skip);
 }
 
