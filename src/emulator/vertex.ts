@@ -161,10 +161,12 @@ export class VertexAuth {
 
   /**
    * Returns the error to send, or undefined when the caller may go on. Project routes need a bearer token;
-   * the Express route needs an API key (the top-level `apiKey` option, or any non-empty key when none is set).
+   * the Express route needs an API key (the top-level `apiKey` option, or any non-empty key when none is set)
+   * or a bearer token.
    */
   check(req: IncomingMessage, url: URL, target: VertexTarget): HttpError | undefined {
-    if (target.project === undefined) {
+    // The un-prefixed form is Express mode with a key, or a publisher-model read with a token (the SDK's models.get).
+    if (target.project === undefined && req.headers.authorization === undefined) {
       const key = keyFromRequest(req, url);
       if (key === undefined) return unauthenticated();
       if (this.apiKey !== undefined && key !== this.apiKey) return new HttpError(400, 'API key not valid. Please pass a valid API key.', { status: 'INVALID_ARGUMENT' });
