@@ -59,6 +59,11 @@ export interface GenerateOptions {
    * its own host and credentials (apiKey and baseUrl are then not used). @default the Gemini Developer API
    */
   backend?: Backend;
+  /**
+   * The cache's namespace instead of the endpoint: runs on two endpoints that name the same namespace (e.g. Vertex
+   * AI and the Developer API, which serve the same models) share cached answers. @default the endpoint
+   */
+  cacheNamespace?: string;
 }
 
 /** Options of runToDisk(): a run's options plus the output folder's. */
@@ -108,6 +113,7 @@ export interface ResolvedOptions {
   random: () => number;
   env: Record<string, string | undefined>;
   backend?: Backend;
+  cacheNamespace?: string;
 }
 
 function positiveInt(name: string, v: unknown, fallback: number): number {
@@ -164,5 +170,6 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     random: o.random ?? Math.random,
     env: o.env ?? process.env,
     backend: o.backend,
+    cacheNamespace: nonEmpty('cacheNamespace', o.cacheNamespace),
   };
 }

@@ -45,10 +45,13 @@ function toRunEvent(e: PoolEvent<Job>): RunEvent | undefined {
  * hashes, variant. `baseUrl` is resolved as GeminiClient resolves it (env, then Google's), so each server — Google,
  * an emulator, any other base URL — has its own namespace.
  */
-export function cacheKeyOf(job: Job, run: { model: string; aspectRatio?: string; imageSize?: string; baseUrl?: string; env?: Record<string, string | undefined> }): string {
+export function cacheKeyOf(
+  job: Job,
+  run: { model: string; aspectRatio?: string; imageSize?: string; baseUrl?: string; env?: Record<string, string | undefined>; endpoint?: string },
+): string {
   // Reference images enter through their hashes (already in the job), not their bytes.
   const request = buildRequest(job, { aspectRatio: run.aspectRatio, imageSize: run.imageSize, references: [] });
-  return ImageCache.keyFor(resolveBaseUrl(run.baseUrl, run.env), job.model ?? run.model, { request, references: job.images?.map((r) => r.sha256 ?? r.path) }, job.variant);
+  return ImageCache.keyFor(run.endpoint ?? resolveBaseUrl(run.baseUrl, run.env), job.model ?? run.model, { request, references: job.images?.map((r) => r.sha256 ?? r.path) }, job.variant);
 }
 
 /**
@@ -109,7 +112,9 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
     }
   }
 
-  const cacheKey = (job: Job): string => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl });
+  // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
+  const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
+  const cacheKey = (job: Job): string => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint });
   // The cache saves money but is never worth a run: when it fails (unwritable folder, a blob gone between lookup
   // and read) the run says so once and goes on without it.
   let cacheOk = cache !== undefined;
@@ -185,6 +190,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   async function* fromPool(): AsyncGenerator<Result> {
     for await (const s of pool) {
       const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api' });
+      if (client.backendKind === 'vertex') result.backend = 'vertex';
       // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
       const total = billed.get(s.job);
       if (total !== undefined) result.costUsd = total;

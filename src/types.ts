@@ -179,6 +179,8 @@ interface ResultBase {
   usage?: Usage;
   /** USD, from usage and the price table; 0 for cached results. */
   costUsd?: number;
+  /** 'vertex' when the job ran on Vertex AI; absent for the Gemini Developer API. */
+  backend?: 'vertex';
 }
 
 export interface SucceededResult extends ResultBase {

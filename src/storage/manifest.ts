@@ -40,6 +40,8 @@ export interface ManifestEntry {
   latencyMs: number;
   from?: 'api' | 'cache' | 'batch';
   cached?: boolean;
+  /** 'vertex' for jobs run on Vertex AI; absent for the Gemini Developer API. */
+  backend?: 'vertex';
   costUsd?: number;
   usage?: Usage;
   text?: string[];

@@ -216,6 +216,7 @@ function toEntry(r: Result, files: ManifestFile[], at: Date): ManifestEntry {
     latencyMs: Math.round(r.latencyMs),
     finishedAt: at.toISOString(),
   };
+  if (r.backend) e.backend = r.backend;
   if (r.status === 'succeeded') {
     if (r.from) e.from = r.from;
     if (r.from === 'cache') e.cached = true;

@@ -111,4 +111,30 @@ describe('runs on Vertex AI', () => {
       await emu.close();
     }
   });
+
+  test('the cache keeps Vertex and Developer-API answers apart unless both runs name one cacheNamespace; the manifest says vertex', async () => {
+    const emu = await emulator({ ...MODELS, apiKey: 'dev-key', vertex: { serviceAccountKeys: [publicKey] } });
+    const cacheDir = await tempDir('ib-vertex-cache-');
+    const outs = await Promise.all([tempDir(), tempDir(), tempDir(), tempDir()]);
+    try {
+      const backend = await vertexBackend({ keyFile: saFile, baseUrl: emu.url, env: {} });
+      const v = await runToDisk(prompts(3), { out: outs[0]!.dir, model: MODEL, backend, cacheDir: cacheDir.dir });
+      assert.equal(v.succeeded, 3);
+      assert.ok((await manifestOf(outs[0]!.dir)).every((m) => m.backend === 'vertex'));
+      // Same prompts on the Developer API (same emulator, same base URL): nothing comes from Vertex's entries.
+      const d = await runToDisk(prompts(3), { out: outs[1]!.dir, model: MODEL, apiKey: 'dev-key', baseUrl: emu.url, cacheDir: cacheDir.dir });
+      assert.equal(d.cached, 0);
+      assert.equal(emu.counters.byRoute.generateContent, 3);
+      assert.ok((await manifestOf(outs[1]!.dir)).every((m) => m.backend === undefined));
+      // Opting in: a Vertex run naming the namespace the Developer-API run would use shares its answers.
+      const shared = await runToDisk(prompts(3), { out: outs[2]!.dir, model: MODEL, backend, cacheDir: cacheDir.dir, cacheNamespace: 'team-images' });
+      assert.equal(shared.cached, 0, 'a new namespace starts empty');
+      const again = await runToDisk(prompts(3), { out: outs[3]!.dir, model: MODEL, apiKey: 'dev-key', baseUrl: emu.url, cacheDir: cacheDir.dir, cacheNamespace: 'team-images' });
+      assert.equal(again.cached, 3, 'the Developer-API run shares the named namespace');
+    } finally {
+      await Promise.all(outs.map((o) => o.cleanup()));
+      await cacheDir.cleanup();
+      await emu.close();
+    }
+  });
 });
