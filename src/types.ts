@@ -116,6 +116,8 @@ export interface ErrorOutcome {
   errorReason?: string;
   /** Where to enable the API (ErrorInfo metadata.activationUrl or a Help link) for SERVICE_DISABLED. */
   activationUrl?: string;
+  /** What to do about it, from the backend that answered (Vertex: the gcloud command, another --location). */
+  advice?: string;
 }
 
 /** One QuotaFailure violation as the server listed it. */

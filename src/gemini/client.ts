@@ -158,7 +158,7 @@ export class GeminiClient {
     if (r.ok && r.value.status === 401 && this.#backend?.invalidate?.(r.value.auth)) {
       r = await this.#exchange('POST', url, payload, { 'content-type': 'application/json' }, options, readAnswer);
     }
-    if (!r.ok) return r.failure;
+    if (!r.ok) return this.#explained(r.failure);
     const { status, headers, body } = r.value;
     if (body.kind === 'text') return this.#explained(outcomeFromError(status, body.text, headers, { redact: this.#redact }));
     if (body.kind === 'unparsable') {

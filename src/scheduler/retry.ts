@@ -118,11 +118,13 @@ export function decide(outcome: Outcome, ctx: RetryContext, options: RetryPolicy
 function runLevelError(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyOptions): Error | undefined {
   switch (o.reason) {
     case 'auth':
+      // A backend's advice means its credentials are not an API key (Vertex: tokens from ADC).
+      if (o.advice !== undefined) return new AuthError(`the credentials were rejected: ${o.message} — ${o.advice}`, { httpStatus: o.httpStatus, errorReason: o.errorReason });
       return new AuthError(`the API key was rejected: ${o.message}`, { httpStatus: o.httpStatus, errorReason: o.errorReason });
     case 'permission':
       return permissionDenied(o);
     case 'not_found':
-      return new ModelNotFoundError(modelFrom(o.message), `model not found: ${o.message}`);
+      return new ModelNotFoundError(modelFrom(o.message), `model not found: ${o.message}${o.advice ? ` — ${o.advice}` : ''}`);
     case 'billing':
       return billing(o, `${o.message}`);
     case 'quota':
@@ -145,9 +147,12 @@ function permissionDenied(o: ErrorOutcome): PermissionError {
   const fields = { errorReason: o.errorReason, activationUrl: o.activationUrl };
   if (o.errorReason === 'SERVICE_DISABLED') {
     const where = o.activationUrl ? `enable it at ${o.activationUrl}` : 'enable it in the Google Cloud console';
-    return new PermissionError(`the Gemini API (generativelanguage.googleapis.com) is not enabled on this key's project: ${where}, wait a few minutes, then run again`, fields);
+    // The activation page names the service: generativelanguage (Developer API) or aiplatform (Vertex AI).
+    const service = /\/apis\/api\/([^/?#]+)/.exec(o.activationUrl ?? '')?.[1] ?? 'generativelanguage.googleapis.com';
+    const api = service.startsWith('aiplatform') ? 'the Vertex AI API' : 'the Gemini API';
+    return new PermissionError(`${api} (${service}) is not enabled on the project: ${where}${o.advice ? ` or ${o.advice}` : ''}, wait a few minutes, then run again`, fields);
   }
-  return new PermissionError(`permission denied: ${o.message}`, fields);
+  return new PermissionError(`permission denied: ${o.message}${o.advice ? ` — ${o.advice}` : ''}`, fields);
 }
 
 const isPerDay = (v: QuotaViolationInfo) => v.quotaId !== undefined && /PerDay/i.test(v.quotaId);

@@ -61,18 +61,22 @@ function modelId(model: string): string {
 /** Vertex's advice for run-stopping errors: what to enable, where to look. */
 function explain(project: string | undefined, location: string): (f: ErrorOutcome) => ErrorOutcome {
   return (f) => {
-    if (f.httpStatus === 403 && /SERVICE_DISABLED|has not been used in project|is disabled/i.test(`${f.errorReason ?? ''} ${f.message}`)) {
-      return { ...f, message: `${f.message} — enable the API with: gcloud services enable aiplatform.googleapis.com${project ? ` --project ${project}` : ''}` };
+    const why = `${f.errorReason ?? ''} ${f.message}`;
+    if (f.reason === 'auth') {
+      return { ...f, advice: 'check the credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, the metadata server, or an Express key in GOOGLE_API_KEY' };
     }
-    if (f.httpStatus === 403 && /BILLING_DISABLED|requires billing/i.test(`${f.errorReason ?? ''} ${f.message}`)) {
-      return { ...f, message: `${f.message} — billing is disabled on this project: link a billing account (https://console.cloud.google.com/billing)` };
+    if (f.httpStatus === 403 && /SERVICE_DISABLED|has not been used in project/i.test(why)) {
+      return { ...f, advice: `run: gcloud services enable aiplatform.googleapis.com${project ? ` --project ${project}` : ''}` };
+    }
+    if (f.httpStatus === 403 && /BILLING_DISABLED|requires billing/i.test(why)) {
+      return { ...f, advice: 'billing is disabled on this project: link a billing account (https://console.cloud.google.com/billing)' };
     }
     if (f.httpStatus === 403) {
-      return { ...f, message: `${f.message} — the credentials need the Vertex AI User role (roles/aiplatform.user) on project ${project ?? '(unknown)'}` };
+      return { ...f, advice: `the credentials need the Vertex AI User role (roles/aiplatform.user) on project ${project ?? '(unknown)'}` };
     }
     if (f.httpStatus === 404 && /Publisher Model/i.test(f.message)) {
-      const hint = location === 'global' ? 'check the model id (imagebatch models) and that the project may use it' : `location '${location}' may not serve this model: try --location global`;
-      return { ...f, message: `${f.message} — ${hint}` };
+      const advice = location === 'global' ? 'check the model id (imagebatch models) and that the project may use it' : `location '${location}' may not serve this model: try --location global`;
+      return { ...f, advice };
     }
     return f;
   };
