@@ -11,15 +11,15 @@ import { BIN, REPO } from '../helpers/cli.ts';
 
 const run = promisify(execFile);
 
-async function packageCopy(withTsconfig: boolean): Promise<string> {
+async function packageCopy(withTsconfig: boolean, { deps = true, built = true } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'imagebatch-bin-'));
   await mkdir(join(dir, 'bin'));
   await mkdir(join(dir, 'dist/cli'), { recursive: true });
   await mkdir(join(dir, 'src/cli'), { recursive: true });
   await copyFile(BIN, join(dir, 'bin/imagebatch.js'));
   await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
-  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  await writeFile(join(dir, 'dist/cli/main.js'), "export async function main(argv) { console.log('compiled', argv.join(' ')); return 0; }\n");
+  if (deps) await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  if (built) await writeFile(join(dir, 'dist/cli/main.js'), "export async function main(argv) { console.log('compiled', argv.join(' ')); return 0; }\n");
   await writeFile(join(dir, 'src/cli/main.ts'), "export async function main(argv: string[]): Promise<number> { console.log('source', argv.join(' ')); return 3; }\n");
   if (withTsconfig) await writeFile(join(dir, 'tsconfig.json'), '{}\n');
   return dir;
@@ -37,5 +37,22 @@ test('an installed package (no tsconfig.json) runs dist/, a checkout runs src/ t
   } finally {
     await rm(installed, { recursive: true, force: true });
     await rm(checkout, { recursive: true, force: true });
+  }
+});
+
+test('a checkout without tsx runs dist/ when built, and otherwise says to run npm run build', async () => {
+  const built = await packageCopy(true, { deps: false });
+  const bare = await packageCopy(true, { deps: false, built: false });
+  try {
+    const a = await run(process.execPath, [join(built, 'bin/imagebatch.js'), 'report', 'out']);
+    assert.equal(a.stdout.trim(), 'compiled report out');
+    const b = await run(process.execPath, [join(bare, 'bin/imagebatch.js'), '--help']).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    assert.equal((b as { code?: number }).code, 2);
+    assert.equal(b.stdout, '');
+    assert.match(b.stderr, /dist\/\) is missing and tsx is not installed: run `npm run build`/);
+    assert.doesNotMatch(b.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    await rm(built, { recursive: true, force: true });
+    await rm(bare, { recursive: true, force: true });
   }
 });
