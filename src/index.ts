@@ -20,6 +20,8 @@ export type {
 } from './types.ts';
 export * from './errors.ts';
 export { DEFAULT_MODEL, resolveOptions } from './options.ts';
+export { MODELS, findModel, replacementFor } from './models/index.ts';
+export type { ImageSize, ModelInfo, ModelPrices, ModelStatus, Source, ThinkingLevel, ThinkingSupport } from './models/index.ts';
 export type { GenerateOptions, JobsSource, RunToDiskOptions } from './options.ts';
 export { generateImages, cacheKeyOf } from './run.ts';
 export { toJob } from './core/job.ts';

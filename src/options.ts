@@ -3,17 +3,18 @@
 import { OptionError } from './errors.ts';
 import type { Clock } from './internal/clock.ts';
 import { systemClock } from './internal/clock.ts';
+import { DEFAULT_MODEL } from './models/index.ts';
 import type { JobInput, Result, RunEvent } from './types.ts';
 import type { Backend } from './gemini/backend.ts';
 
-export const DEFAULT_MODEL = 'gemini-2.5-flash-image';
+export { DEFAULT_MODEL };
 
 export interface GenerateOptions {
   /** API key. @default env GEMINI_API_KEY, then GOOGLE_API_KEY */
   apiKey?: string;
   /** REST base URL. @default env GEMINI_BASE_URL, then GOOGLE_GEMINI_BASE_URL, then https://generativelanguage.googleapis.com */
   baseUrl?: string;
-  /** Model for jobs that name none. @default 'gemini-2.5-flash-image' */
+  /** Model for jobs that name none. @default DEFAULT_MODEL (src/models) */
   model?: string;
   /** Most requests in flight at once; with `adaptive` this is the ceiling. @default 8 */
   concurrency?: number;

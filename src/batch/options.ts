@@ -97,7 +97,7 @@ export interface WaitOptions extends CollectOptions {
 export interface SubmitOptions extends BatchClientOptions {
   /** Output folder: the state file, the jobs files and later the images go here. @default './imagebatch-out' */
   out?: string;
-  /** Model for jobs that name none; one batch per model. @default 'gemini-2.5-flash-image' */
+  /** Model for jobs that name none; one batch per model. @default DEFAULT_MODEL (src/models) */
   model?: string;
   /** Run-wide aspect ratio (a job's own wins). @default the model's default */
   aspectRatio?: string;

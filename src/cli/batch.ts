@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
 import {
+  DEFAULT_MODEL,
   batchStatus,
   cancelBatch,
   chooseMode,
@@ -75,7 +76,7 @@ export function addBatchCommands(program: Command): void {
 
   collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
     .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
-    .option('-m, --model <id>', 'model for prompts that name none', 'gemini-2.5-flash-image')
+    .option('-m, --model <id>', 'model for prompts that name none (see `imagebatch models`)', DEFAULT_MODEL)
     .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9')
     .option('--image-size <size>', '1K, 2K or 4K')
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row')

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
+import { DEFAULT_MODEL, formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
@@ -47,7 +47,7 @@ export function addGenerateCommand(program: Command): void {
     .description('generate one image per prompt (a .txt, .jsonl or .csv file, or - for stdin) into an output folder')
     .argument('<file>', 'prompts: .txt (one per line, # comments), .jsonl ({"prompt", "key"?, "model"?, "aspectRatio"?, "imageSize"?, ...}), .csv (a prompt column), or -')
     .option('-o, --out <dir>', 'output folder', './imagebatch-out')
-    .option('-m, --model <id>', 'model for prompts that name none', 'gemini-2.5-flash-image')
+    .option('-m, --model <id>', 'model for prompts that name none (see `imagebatch models`)', DEFAULT_MODEL)
     .option('-c, --concurrency <n>', 'most requests in flight (the ceiling when adaptive)', int(), 8)
     .option('--no-adaptive', 'keep concurrency fixed instead of finding the sustainable level')
     .option('--rpm <n>', 'client-side limit: requests per minute (your quota)', positive)

@@ -2,6 +2,7 @@
 // snake_case), model behaviour, and the answer shapes of §1.3 (success, text-only, IMAGE_SAFETY, blocked prompt).
 import { createHash } from 'node:crypto';
 import type { GenerateContentResponse, ModalityTokenCount, Part, UsageMetadata } from '../gemini/wire.ts';
+import { effectiveSize, findModel } from '../models/index.ts';
 import { invalidArgument } from './errors.ts';
 import { camelizeKeys, isRecord } from './http.ts';
 import { bytes, float, int32, string } from './proto-json.ts';
@@ -16,10 +17,11 @@ export interface ModelProfile {
   format: 'png' | 'jpeg';
 }
 
-/** Behaviour is inferred from the id, so extra model ids given in options behave like their family. */
+/** Behaviour comes from the model registry; extra model ids given in options behave like their family by name. */
 export function modelProfile(id: string): ModelProfile {
-  const image = id.includes('image');
-  const thinking = image && /^gemini-3/.test(id);
+  const info = findModel(id);
+  const image = info ? info.sizes.length > 0 : id.includes('image');
+  const thinking = info ? info.thinking.kind !== 'none' : image && /^gemini-3/.test(id);
   return { id, image, thinking, format: id.includes('pro-image') ? 'jpeg' : 'png' };
 }
 
@@ -133,10 +135,14 @@ const IMAGE_SAFETY_MESSAGE =
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
-function imageTokens(profile: ModelProfile, imageSize = '1K'): number {
+function imageTokens(profile: ModelProfile, imageSize: string | undefined): number {
+  const info = findModel(profile.id);
+  const size = info && effectiveSize(info, imageSize);
+  const listed = size && info.tokensPerImage[size];
+  if (listed) return listed;
   if (!profile.thinking) return 1290;
   if (profile.format === 'jpeg') return imageSize === '4K' ? 2000 : 1120;
-  return ({ '512': 747, '1K': 1120, '2K': 1680, '4K': 2520 } as Record<string, number>)[imageSize] ?? 1120;
+  return ({ '512': 747, '1K': 1120, '2K': 1680, '4K': 2520 } as Record<string, number>)[imageSize ?? '1K'] ?? 1120;
 }
 
 function digest(s: string): Buffer {

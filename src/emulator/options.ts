@@ -1,6 +1,7 @@
 // Emulator options: types, defaults (applied here and only here) and validation that names the bad option.
 import type { ResolvedVertexOptions, VertexEmulatorOptions } from './vertex.ts';
 import type { Clock } from '../internal/clock.ts';
+import { MODELS, isServed } from '../models/index.ts';
 
 /** Every fault the emulator can inject into a generateContent answer. */
 export type FaultKind =
@@ -122,7 +123,7 @@ export interface EmulatorOptions {
   gzip?: boolean;
   /** Pad each final image to about this many bytes (0 = no padding). @default 0 */
   imageBytes?: number;
-  /** Known model ids. @default ['gemini-2.5-flash-image','gemini-3-pro-image-preview','gemini-3.1-flash-image-preview','gemini-2.5-flash'] */
+  /** Known model ids. @default DEFAULT_MODELS: the registry's served models (src/models) and a text model */
   models?: string[];
   /** Batch API lifecycle timing. @default { pendingMs: 200, msPerRequest: 1 } */
   batch?: BatchOptions;
@@ -156,12 +157,8 @@ export interface ResolvedOptions {
   clock: Clock;
 }
 
-export const DEFAULT_MODELS = [
-  'gemini-2.5-flash-image',
-  'gemini-3-pro-image-preview',
-  'gemini-3.1-flash-image-preview',
-  'gemini-2.5-flash',
-];
+/** Every model the registry says is still served, plus one text-only model for non-image requests. */
+export const DEFAULT_MODELS: readonly string[] = [...MODELS.filter(isServed).map((m) => m.id), 'gemini-2.5-flash'];
 
 /** A bad emulator option: names the option and the value received. */
 export class EmulatorOptionError extends Error {

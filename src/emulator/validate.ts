@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../internal/clock.ts';
 import { abortableSleep } from '../internal/clock.ts';
+import { DEFAULT_MODEL } from '../models/index.ts';
 import type { EmulatorOptions, FaultKind, FaultOptions, QuotaOptions, ResolvedOptions } from './options.ts';
 import { DEFAULT_MODELS, EmulatorOptionError, FAULT_KINDS } from './options.ts';
 import { resolveVertexOptions } from './vertex.ts';
@@ -128,7 +129,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
   }
   const models = o.models ?? DEFAULT_MODELS;
   if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === 'string' && /^[\w.-]+$/.test(m))) {
-    throw new EmulatorOptionError('models', models, 'a non-empty array of model ids like "gemini-2.5-flash-image"');
+    throw new EmulatorOptionError('models', models, `a non-empty array of model ids like "${DEFAULT_MODEL}"`);
   }
   if (o.log !== undefined && typeof o.log !== 'function') throw new EmulatorOptionError('log', o.log, 'a function');
   if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')) {

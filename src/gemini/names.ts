@@ -1,11 +1,12 @@
 // Resource names on the wire. Validated here so a hostile or mistyped name can never
 // rewrite the request path (no '..', query or fragment smuggling).
 import { OptionError } from '../errors.ts';
+import { DEFAULT_MODEL } from '../models/index.ts';
 
 const FORBIDDEN = /\.\.|[?&#%\s\\]/;
 
 /**
- * 'gemini-2.5-flash-image' or 'models/gemini-2.5-flash-image' → 'models/gemini-2.5-flash-image'.
+ * 'some-model' or 'models/some-model' → 'models/some-model'.
  * 'tunedModels/x' is kept as is, like the SDK's tModel().
  */
 export function modelPath(model: string): string {
@@ -14,7 +15,7 @@ export function modelPath(model: string): string {
   }
   const path = model.startsWith('models/') || model.startsWith('tunedModels/') ? model : `models/${model}`;
   const id = path.slice(path.indexOf('/') + 1);
-  if (id === '' || id.includes('/')) throw new OptionError('model', model, 'a single model id such as gemini-2.5-flash-image');
+  if (id === '' || id.includes('/')) throw new OptionError('model', model, `a single model id such as ${DEFAULT_MODEL}`);
   return path;
 }
 

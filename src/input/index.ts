@@ -16,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError, OptionError, type InputIssue } from '../errors.ts';
 import type { Job } from '../types.ts';
+import { DEFAULT_MODEL } from '../models/index.ts';
 import { sniffEncoding, type TextEncodingName } from './encoding.ts';
 import { scan, type ScanOptions } from './jobs.ts';
 import { ASPECT_RATIOS, IMAGE_SIZES } from './schema.ts';
@@ -28,14 +29,13 @@ export { ASPECT_RATIOS, IMAGE_SIZES, MAX_PROMPT_LENGTH, MAX_REF_BYTES, MAX_REQUE
 export { CSV_IMAGES_SEPARATOR, type InputFormat } from './sources.ts';
 export { MAX_TEMPLATE_EXPANSIONS } from './template.ts';
 
-export const DEFAULT_MODEL = 'gemini-2.5-flash-image';
 /** Upper bound on `variants`, to catch typos before they spend quota. */
 export const MAX_VARIANTS = 1000;
 
 export interface InputOptions {
   /** 'txt' | 'jsonl' | 'csv'. @default from the extension: .jsonl/.ndjson → jsonl, .csv → csv, anything else (and stdin) → txt */
   format?: InputFormat;
-  /** The run's model, used in job keys when a line names none. @default 'gemini-2.5-flash-image' */
+  /** The run's model, used in job keys when a line names none. @default DEFAULT_MODEL (src/models) */
   model?: string;
   /** Run-wide aspect ratio; a line's own value wins. @default undefined (the model's default) */
   aspectRatio?: string;

@@ -131,7 +131,7 @@ ${statusButton('failed', `Failed (${counts.failed})`)}
 <main>
 ${jobs.map(renderCard).join('\n')}
 </main>
-<footer>Made by imagebatch. Costs are estimates from the price table in src/report/cost.ts.</footer>
+<footer>Made by imagebatch. Costs are estimates from the model registry (src/models/registry.ts).</footer>
 <script type="application/json" id="gallery-data">${jsonForScript(settings)}</script>
 <script>${GALLERY_JS}</script>
 </body>

@@ -27,12 +27,12 @@ describe('imagebatch runs', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /jobs in input:\s+8/);
       assert.match(r.stdout, /requests to send:\s+8/);
-      assert.match(r.stdout, /estimated cost:\s+\$0\.3120/);
+      assert.match(r.stdout, /estimated cost:\s+\$0\.2688/);
       assert.match(r.stdout, /Nothing was sent/);
       const json = await runCli(['generate', 'four.txt', '--dry-run', '--json', '--out', 'dry-out'], { cwd: dir });
       assert.equal(json.code, 0, json.stderr);
       const report = JSON.parse(linesOf(json.stdout).at(-1) ?? '{}') as { type?: string; jobs?: number; requests?: number; estimatedCostUsd?: number };
-      assert.deepEqual([report.type, report.jobs, report.requests, report.estimatedCostUsd], ['dry_run', 4, 4, 0.156]);
+      assert.deepEqual([report.type, report.jobs, report.requests, report.estimatedCostUsd], ['dry_run', 4, 4, 0.1344]);
       assert.equal(emu.counters.requests, 0, 'the emulator saw nothing');
       await assert.rejects(stat(join(dir, 'dry-out', 'manifest.jsonl')), 'no manifest was written');
       // After a real run, the dry run counts what is already done.

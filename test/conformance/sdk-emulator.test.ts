@@ -59,7 +59,7 @@ describe('@google/genai 2.32 against the emulator', () => {
   });
 
   test('generateContent on a thinking model: .text skips thoughts; the final part has a thoughtSignature', async () => {
-    const r = await ai.models.generateContent({ model: 'gemini-3.1-flash-image-preview', contents: 'A paper crane' });
+    const r = await ai.models.generateContent({ model: 'gemini-3.1-flash-image', contents: 'A paper crane' });
     assert.equal(r.text, undefined);
     const parts = r.candidates?.[0]?.content?.parts ?? [];
     assert.ok(parts.at(-1)?.thoughtSignature);

@@ -7,6 +7,7 @@ import { cancelBatch, readState, submitBatch } from '../../src/batch/index.ts';
 import { collectBatch, waitForBatch } from '../../src/run-batch.ts';
 import type { BatchEvent } from '../../src/batch/index.ts';
 import { entriesByKey, heldClock, images, jobs, setup } from './batch-helpers.ts';
+import { DEFAULT_MODEL } from '../../src/models/index.ts';
 
 describe('jobs a batch never answered', () => {
   test('expired: failed results with reason batch_expired, then finished by streaming on request', async () => {
@@ -162,14 +163,14 @@ describe('how jobs are split into batches', () => {
     const env = await setup();
     try {
       const dir = env.dir('out');
-      const pro = jobs(10, 'a pro portrait').map((j) => ({ ...(j as object), model: 'gemini-3-pro-image-preview' })) as ReturnType<typeof jobs>;
+      const pro = jobs(10, 'a pro portrait').map((j) => ({ ...(j as object), model: 'gemini-3-pro-image' })) as ReturnType<typeof jobs>;
       const r = await submitBatch([...jobs(100), ...pro], { ...env.client, out: dir, maxRequestsPerBatch: 40, inlineMaxRequests: 0 });
       const shape = r.batches.map((b) => [b.model, b.requestCount, b.input]);
       assert.deepEqual(shape, [
-        ['gemini-2.5-flash-image', 40, 'file'],
-        ['gemini-2.5-flash-image', 40, 'file'],
-        ['gemini-2.5-flash-image', 20, 'file'],
-        ['gemini-3-pro-image-preview', 10, 'file'],
+        [DEFAULT_MODEL, 40, 'file'],
+        [DEFAULT_MODEL, 40, 'file'],
+        [DEFAULT_MODEL, 20, 'file'],
+        ['gemini-3-pro-image', 10, 'file'],
       ]);
       assert.equal(env.emu.counters.uploads, 4);
       const summary = await waitForBatch(dir, { ...env.client, pollInitialMs: 5 });

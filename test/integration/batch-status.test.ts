@@ -12,6 +12,7 @@ import { buildRequest } from '../../src/gemini/request.ts';
 import { abortableSleep } from '../../src/internal/clock.ts';
 import type { Clock } from '../../src/internal/clock.ts';
 import { heldClock, jobs, setup } from './batch-helpers.ts';
+import { DEFAULT_MODEL } from '../../src/models/index.ts';
 
 const H = 3_600_000;
 
@@ -86,7 +87,7 @@ describe('status, list, cleanup', () => {
         list.map((b) => [b.ours, b.model, b.counts.total]).sort(),
         [
           [false, 'gemini-2.5-flash-image', 1],
-          [true, 'gemini-2.5-flash-image', 5],
+          [true, DEFAULT_MODEL, 5],
         ],
       );
     } finally {

@@ -84,9 +84,9 @@ describe('run-level failures', () => {
     const { dir, cleanup } = await tempDir();
     try {
       await withEmulator({}, async (emu) => {
-        // 2.5-flash-image costs about $0.039 an image: $0.10 buys two, not three.
+        // 2.5-flash-image costs $0.039 an image: $0.10 buys two, not three.
         const events: RunEvent[] = [];
-        const err = await runToDisk(jobs(10), { apiKey: GOOD_KEY, baseUrl: emu.url, out: dir, cacheDir: false, concurrency: 1, maxCostUsd: 0.1, onEvent: (e) => events.push(e) }).then(
+        const err = await runToDisk(jobs(10), { apiKey: GOOD_KEY, baseUrl: emu.url, model: 'gemini-2.5-flash-image', out: dir, cacheDir: false, concurrency: 1, maxCostUsd: 0.1, onEvent: (e) => events.push(e) }).then(
           () => undefined,
           (e: unknown) => e,
         );
@@ -107,7 +107,7 @@ describe('run-level failures', () => {
 
   test('maxCostUsd counts requests in flight: with room for two images, concurrency 4 sends two', async () => {
     await withEmulator({ timeScale: 0.01, latency: { distribution: 'fixed', meanMs: 1000 } }, async (emu) => {
-      const { results, error } = await drain(generateImages(jobs(10), { apiKey: GOOD_KEY, baseUrl: emu.url, concurrency: 4, maxCostUsd: 0.1 }));
+      const { results, error } = await drain(generateImages(jobs(10), { apiKey: GOOD_KEY, baseUrl: emu.url, model: 'gemini-2.5-flash-image', concurrency: 4, maxCostUsd: 0.1 }));
       assert.ok(error instanceof BudgetExceededError, `got ${String(error)}`);
       assert.equal(emu.counters.byRoute.generateContent, 2);
       assert.equal(results.length, 2);

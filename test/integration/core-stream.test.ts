@@ -214,7 +214,7 @@ describe('generateImages against the emulator', () => {
 
   test('thought images are never returned, only the final image', async () => {
     await withEmulator({}, async (emu) => {
-      for (const model of ['gemini-3.1-flash-image-preview', 'gemini-3-pro-image-preview']) {
+      for (const model of ['gemini-3.1-flash-image', 'gemini-3-pro-image']) {
         const results = await collect(generateImages(['a lighthouse at dusk', 'a bowl of ramen'], { apiKey: KEY, baseUrl: emu.url, model }));
         for (const r of results) {
           assert.ok(r.status === 'succeeded', model);
@@ -234,7 +234,7 @@ describe('generateImages against the emulator', () => {
       // On disk: one file per job, no sketch beside it.
       const { dir, cleanup } = await tempDir();
       try {
-        await runToDisk(['a lighthouse at dusk', 'a bowl of ramen'], { apiKey: KEY, baseUrl: emu.url, model: 'gemini-3.1-flash-image-preview', out: dir, cacheDir: false });
+        await runToDisk(['a lighthouse at dusk', 'a bowl of ramen'], { apiKey: KEY, baseUrl: emu.url, model: 'gemini-3.1-flash-image', out: dir, cacheDir: false });
         assert.deepEqual(await imagesIn(dir), ['0000-a-lighthouse-at-dusk.png', '0001-a-bowl-of-ramen.png']);
       } finally {
         await cleanup();

@@ -138,7 +138,7 @@ describe('emulator HTTP surface', () => {
   });
 
   test('gemini-3-pro-image: thought text, interim thought image, final JPEG with thoughtSignature', async () => {
-    const r = await answer(emu, 'a lighthouse', 'gemini-3-pro-image-preview');
+    const r = await answer(emu, 'a lighthouse', 'gemini-3-pro-image');
     const parts = r.candidates?.[0]?.content?.parts ?? [];
     assert.equal(parts[0]?.thought, true);
     assert.equal(typeof parts[0]?.text, 'string');
@@ -184,7 +184,7 @@ describe('emulator HTTP surface', () => {
     const res = await fetch(`${emu.url}/v1beta/models`, { headers: { 'x-goog-api-key': 'secret' } });
     const body = (await res.json()) as { models: Array<{ name: string }> };
     assert.ok(body.models.some((m) => m.name === `models/${FLASH}`));
-    const one = await fetch(`${emu.url}/v1beta/models/gemini-3-pro-image-preview`, { headers: { 'x-goog-api-key': 'secret' } });
+    const one = await fetch(`${emu.url}/v1beta/models/gemini-3-pro-image`, { headers: { 'x-goog-api-key': 'secret' } });
     assert.equal(one.status, 200);
   });
 
@@ -195,7 +195,7 @@ describe('emulator HTTP surface', () => {
       const img = images((await res.json()) as GenerateContentResponse)[0]!;
       assert.equal(img.length, 300_000);
       assert.equal(PNG.sync.read(img).width, 128);
-      const pro = await post(big, '/v1beta/models/gemini-3-pro-image-preview:generateContent', ask('padded'), { 'x-goog-api-key': 'any' });
+      const pro = await post(big, '/v1beta/models/gemini-3-pro-image:generateContent', ask('padded'), { 'x-goog-api-key': 'any' });
       const jpg = images((await pro.json()) as GenerateContentResponse)[0]!;
       assert.ok(Math.abs(jpg.length - 300_000) <= 4, String(jpg.length));
       assert.equal(jpeg.decode(jpg).width, 128);

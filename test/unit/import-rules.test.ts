@@ -66,9 +66,16 @@ test('cli/ reaches the emulator only through its entry', () => {
   assert.equal(bad.length, 0, show(bad));
 });
 
-test('emulator/ shares only wire types with the client', () => {
-  const bad = within('emulator').filter(
-    (i) => /^(scheduler|storage|cli|run|report|input|batch)/.test(i.target) || (i.target.startsWith('gemini/') && !(i.target === 'gemini/wire.ts' && i.typeOnly)),
-  );
+test('emulator/ shares only wire types and the model registry (data) with the client', () => {
+  const local = within('emulator').filter((i) => i.target.endsWith('.ts'));
+  const ok = (i: Import) =>
+    /^(emulator|internal|models)\//.test(i.target) || (i.target === 'gemini/wire.ts' && i.typeOnly);
+  const bad = local.filter((i) => !ok(i));
+  assert.equal(bad.length, 0, show(bad));
+  assert.ok(local.some((i) => i.target.startsWith('models/')), 'the emulator derives its line-up from the registry');
+});
+
+test('models/ is data and lookups: it imports nothing else of src/', () => {
+  const bad = within('models').filter((i) => i.target.endsWith('.ts') && !i.target.startsWith('models/'));
   assert.equal(bad.length, 0, show(bad));
 });

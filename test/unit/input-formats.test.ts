@@ -54,7 +54,7 @@ describe('jsonl', () => {
     const p = await file(
       'a.jsonl',
       [
-        JSON.stringify({ prompt: 'a fox', key: 'fox', model: 'gemini-3-pro-image-preview', aspectRatio: '3:2', imageSize: '4K', seed: 7, out: 'hero', note: 'ignored' }),
+        JSON.stringify({ prompt: 'a fox', key: 'fox', model: 'gemini-3-pro-image', aspectRatio: '3:2', imageSize: '4K', seed: 7, out: 'hero', note: 'ignored' }),
         '',
         JSON.stringify({ prompt: 'a whale' }),
       ].join('\n'),
@@ -65,7 +65,7 @@ describe('jsonl', () => {
       key: 'fox',
       index: 0,
       prompt: 'a fox',
-      model: 'gemini-3-pro-image-preview',
+      model: 'gemini-3-pro-image',
       aspectRatio: '3:2',
       imageSize: '4K',
       seed: 7,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { OptionError } from '../../src/errors.ts';
 import { jobKey, openInput, readJobs, validateInput, type InputOptions } from '../../src/input/index.ts';
+import { DEFAULT_MODEL } from '../../src/models/index.ts';
 import { all, scratchFolder } from '../helpers/files.ts';
 
 const scratch = scratchFolder('ib-input-tpl-');
@@ -91,14 +92,14 @@ describe('variants and keys', () => {
     const key = async (o: InputOptions) => (await all(readJobs(p, o)))[0]?.key;
     const base = await key({});
     const others = await Promise.all([
-      key({ model: 'gemini-3-pro-image-preview' }),
+      key({ model: 'gemini-3-pro-image' }),
       key({ aspectRatio: '16:9' }),
       key({ imageSize: '2K' }),
       key({ template: '{prompt}!' }),
     ]);
     assert.equal(new Set([base, ...others]).size, 5);
-    // The default model is gemini-2.5-flash-image.
-    assert.equal(await key({ model: 'gemini-2.5-flash-image' }), base);
+    // A job that names no model is keyed under the default model.
+    assert.equal(await key({ model: DEFAULT_MODEL }), base);
   });
 
   test('jobKey: user key wins; hash covers model, prompt, size, seed, variant, image hashes; 16 hex', () => {
