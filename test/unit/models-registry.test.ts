@@ -38,8 +38,8 @@ test('every replacement refers to an entry, and following it ends on a model tha
     const final = replacementFor(m.id);
     assert.ok(final && final.status !== 'shut_down' && final.status !== 'deprecated', `${m.id} → ${final?.id}`);
   }
-  assert.equal(replacementFor('gemini-3-pro-image')?.id, 'gemini-3-pro-image');
-  assert.equal(replacementFor('gemini-3.1-flash-image')?.id, DEFAULT_MODEL, 'preview → 3.1-flash-image (deprecated) → 2.1');
+  assert.equal(replacementFor('gemini-3-pro-image-preview')?.id, 'gemini-3-pro-image');
+  assert.equal(replacementFor('gemini-3.1-flash-image-preview')?.id, DEFAULT_MODEL, 'preview → 3.1-flash-image (deprecated) → 2.1');
   assert.equal(replacementFor(DEFAULT_MODEL), undefined);
 });
 

@@ -45,7 +45,7 @@ describe('estimateCost', () => {
   test('unknown models and zero images cost 0', () => {
     assert.equal(estimateCost('some-future-model', 10), 0);
     assert.equal(estimateCost('gemini-2.5-flash-image', 0), 0);
-    assert.equal(estimateCost('gemini-3-pro-image', 3), 0, 'a shut-down model has no price');
+    assert.equal(estimateCost('gemini-3-pro-image-preview', 3), 0, 'a shut-down model has no price');
   });
   test('a size the model has no price for counts as the next larger one, never less', () => {
     close(estimateCost('gemini-3-pro-image', 1, { imageSize: '512' }), 0.134);
@@ -90,7 +90,7 @@ describe('costOfUsage', () => {
     assert.equal(knownModel('mystery-model'), false);
     assert.equal(knownModel('gemini-2.5-flash-image'), true);
     assert.equal(knownModel('models/GEMINI-NANO-BANANA-2.1'), true);
-    assert.equal(knownModel('gemini-3-pro-image'), false, 'shut down: no price');
+    assert.equal(knownModel('gemini-3-pro-image-preview'), false, 'shut down: no price');
   });
 });
 
