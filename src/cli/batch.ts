@@ -26,6 +26,7 @@ import { int, nonNegative, positive } from './flags.ts';
 import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
+import { cliMessage, givenBy, reportConflicts, submitConflicts } from './conflicts.ts';
 import { inputOptions } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 
@@ -89,7 +90,11 @@ export function addBatchCommands(program: Command): void {
     .option('--fresh', 'forget earlier results and batch records of --out first', false)
     .option('--wait', 'then wait and fetch the results (implied by --emulator)', false)
     .option('--emulator', 'use the built-in emulator (it lives in this process, so --wait is implied)', false)
-    .action(async (file: string, flags: SubmitFlags) => {
+    .action(async (file: string, flags: SubmitFlags, cmd: Command) => {
+      if (reportConflicts(submitConflicts(flags, givenBy(cmd)), err)) {
+        process.exitCode = EXIT.usage;
+        return;
+      }
       process.exitCode = await guarded(flags, () => submitCommand(file, flags));
     });
   collecting(batch.command('wait'))
@@ -156,7 +161,7 @@ async function guarded(flags: { json: boolean; emulator?: boolean }, body: () =>
       for (const issue of e.issues) err(formatIssue(issue));
       err(`imagebatch: ${e.issues.length} problem(s) in the input; nothing was sent.`);
     } else if (isImageBatchError(e)) {
-      err(`imagebatch: ${code === EXIT.runStopped ? 'stopped: ' : ''}${e.message}`);
+      err(`imagebatch: ${code === EXIT.runStopped ? 'stopped: ' : ''}${cliMessage(e)}`);
     } else {
       throw e;
     }

@@ -13,6 +13,8 @@ import { installStopHandlers } from './signals.ts';
 import { batchOptions, chooseRunMode, runForMode } from './batch.ts';
 import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
+import { cliMessage, generateConflicts, givenBy, reportConflicts } from './conflicts.ts';
+import type { Given } from './conflicts.ts';
 import { inputOptions } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 
@@ -79,13 +81,15 @@ export function addGenerateCommand(program: Command): void {
     .option('--deadline <duration>', 'how long results may take (e.g. 24h); auto picks batch only with one', deadlineFlag)
     .option('--batch-threshold <n>', 'auto: use batch from this many prompts on', int(), 500)
     .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false)
-    .action(async (file: string, flags: GenerateFlags) => {
-      process.exitCode = await runGenerate(file, flags);
+    .action(async (file: string, flags: GenerateFlags, cmd: Command) => {
+      process.exitCode = await runGenerate(file, flags, givenBy(cmd));
     });
 }
 
-export async function runGenerate(file: string, flags: GenerateFlags): Promise<number> {
+/** `given` says which flags the user set (see conflicts.ts); by default none, so only value-based conflicts count. */
+export async function runGenerate(file: string, flags: GenerateFlags, given: Given = () => false): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
+  if (reportConflicts(generateConflicts(flags, given), err)) return EXIT.usage;
   const env = process.env;
   if (!flags.emulator && !flags.dryRun && !env.GEMINI_API_KEY && !env.GOOGLE_API_KEY) {
     err('imagebatch: no API key. Set GEMINI_API_KEY (get one at https://aistudio.google.com/apikey),');
@@ -167,7 +171,7 @@ export async function runGenerate(file: string, flags: GenerateFlags): Promise<n
         return code;
       }
       if (isImageBatchError(e)) {
-        err(`imagebatch: ${e.message}`);
+        err(`imagebatch: ${cliMessage(e)}`);
         return code;
       }
       throw e;

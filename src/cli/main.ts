@@ -6,6 +6,7 @@ import { addBatchCommands } from './batch.ts';
 import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
 import { addReportCommand } from './report.ts';
+import { cliMessage } from './conflicts.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 import { quietOnClosedStdio } from './closed-pipe.ts';
 
@@ -34,6 +35,13 @@ Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, IMAGEBATCH_CAC
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdio();
   const program = buildProgram();
+  // Bare `imagebatch` (or `imagebatch batch`) asks what there is: help on stdout, exit 0 (commander would print it
+  // to stderr as an error).
+  const bare = argv.length === 0 ? program : argv.length === 1 ? program.commands.find((c) => c.name() === argv[0] && c.commands.length > 0) : undefined;
+  if (bare) {
+    bare.outputHelp();
+    return EXIT.ok;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -42,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return exitCodeFor(err);
     // A bad option value found past flag parsing (OptionError), an unusable --out (StorageError), ...: one line, not a
     // stack trace, and the same exit code whether we run from bin/imagebatch.js or as src/cli/main.ts.
-    process.stderr.write(`imagebatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`imagebatch: ${cliMessage(err)}\n`);
     return exitCodeFor(err);
   }
 }

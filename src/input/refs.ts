@@ -71,7 +71,7 @@ async function resolveLocal(ref: string, ctx: RefContext): Promise<{ path: strin
   const path = isAbsolute(ref) ? resolve(ref) : resolve(ctx.baseDir, ref);
   const mimeType = mimeTypeForPath(path);
   if (!mimeType) return { message: `unsupported image type "${extname(path) || '(none)'}" (use png, jpg, jpeg or webp)` };
-  if (!ctx.allowOutsideRefs && !inside(ctx.baseDir, path)) return { message: `${ref} is outside ${ctx.baseDir} (allowOutsideRefs to permit)` };
+  if (!ctx.allowOutsideRefs && !inside(ctx.baseDir, path)) return { message: `${ref} is outside ${ctx.baseDir} (--allow-outside-refs or allowOutsideRefs: true permits it)` };
   let st;
   try {
     st = await stat(path);
@@ -82,7 +82,7 @@ async function resolveLocal(ref: string, ctx: RefContext): Promise<{ path: strin
   // A symlink inside baseDir may point anywhere: confine the real path too.
   if (!ctx.allowOutsideRefs) {
     const [realBase, realFile] = await Promise.all([realpath(ctx.baseDir).catch(() => ctx.baseDir), realpath(path)]);
-    if (!inside(realBase, realFile)) return { message: `${ref} links outside ${ctx.baseDir} (allowOutsideRefs to permit)` };
+    if (!inside(realBase, realFile)) return { message: `${ref} links outside ${ctx.baseDir} (--allow-outside-refs or allowOutsideRefs: true permits it)` };
   }
   if (st.size > MAX_REF_BYTES) return { message: `reference image is ${st.size} bytes; the limit is ${MAX_REF_BYTES} bytes (${mb(MAX_REF_BYTES)}) per image` };
   const cached = ctx.memo.get(path);

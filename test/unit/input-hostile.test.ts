@@ -113,9 +113,9 @@ describe('reference images', () => {
     assert.deepEqual(
       v.issues.map((i) => [i.line, i.field, i.message.replace(refDir, 'REFS')]),
       [
-        [1, 'images.0', '../outside.png is outside REFS (allowOutsideRefs to permit)'],
+        [1, 'images.0', '../outside.png is outside REFS (--allow-outside-refs or allowOutsideRefs: true permits it)'],
         [1, 'images.1', 'reference image not found: missing.png'],
-        [1, 'images.2', 'link.png links outside REFS (allowOutsideRefs to permit)'],
+        [1, 'images.2', 'link.png links outside REFS (--allow-outside-refs or allowOutsideRefs: true permits it)'],
         [2, 'images.0', 'unsupported image type ".txt" (use png, jpg, jpeg or webp)'],
         [2, 'images.1', 'only http(s) URLs are supported, got file:'],
         [2, 'images.2', 'unsupported image type "(none)" (use png, jpg, jpeg or webp)'],
