@@ -58,7 +58,7 @@ describe('imagebatch exit codes', () => {
   test('2: a value rejected past flag parsing, or an unusable --out, is one line, not a stack trace', async () => {
     const ratio = await runCli(['generate', 'three.txt', '--emulator', '--aspect-ratio', '99:1'], { cwd: dir });
     assert.equal(ratio.code, 2, ratio.stderr);
-    assert.match(ratio.stderr, /^imagebatch: option aspectRatio: .*"99:1"$/m);
+    assert.match(ratio.stderr, /^imagebatch: --aspect-ratio: .*"99:1"$/m);
     assert.doesNotMatch(ratio.stderr, /\n\s+at /, 'no stack trace');
     await writeFile(join(dir, 'a-file'), 'not a folder');
     const out = await runCli(['generate', 'three.txt', '--emulator', '--out', 'a-file'], { cwd: dir });
