@@ -16,6 +16,9 @@ interface EmulatorFlags {
   rpd?: number;
   maxInFlight?: number;
   faultRate: number;
+  faultBilling429: number;
+  faultBare429: number;
+  faultCapacity503: number;
   imageBytes: number;
   gzip: boolean;
 }
@@ -35,6 +38,9 @@ export function addEmulatorCommand(program: Command): void {
     .option('--rpd <n>', 'quota: requests per day', int(0))
     .option('--max-in-flight <n>', 'concurrency limit (503 overloaded above it)', int())
     .option('--fault-rate <p>', 'probability of a transient fault (500/503/504/reset) per request', nonNegative, 0)
+    .option('--fault-billing-429 <p>', 'probability of a billing 429 ("prepayment credits are depleted") per request', nonNegative, 0)
+    .option('--fault-bare-429 <p>', 'probability of a 429 without details ("Resource has been exhausted") per request', nonNegative, 0)
+    .option('--fault-capacity-503 <p>', 'probability of a 503 MODEL_CAPACITY_EXHAUSTED per request', nonNegative, 0)
     .option('--image-bytes <n>', 'pad images to about this size', int(0), 0)
     .option('--gzip', 'gzip generateContent answers for clients that accept it, as the real API does', false)
     .action(async (flags: EmulatorFlags) => {
@@ -46,7 +52,15 @@ export function addEmulatorCommand(program: Command): void {
         timeScale: flags.timeScale,
         latency: flags.latencyMs > 0 ? { distribution: 'lognormal', meanMs: flags.latencyMs } : { distribution: 'fixed', meanMs: 0 },
         quota: { requestsPerMinute: flags.rpm, imagesPerMinute: flags.ipm, requestsPerDay: flags.rpd, concurrency: flags.maxInFlight },
-        faults: { http500: flags.faultRate / 4, http503: flags.faultRate / 4, http504: flags.faultRate / 4, reset: flags.faultRate / 4 },
+        faults: {
+          http500: flags.faultRate / 4,
+          http503: flags.faultRate / 4,
+          http504: flags.faultRate / 4,
+          reset: flags.faultRate / 4,
+          billing429: flags.faultBilling429,
+          bare429: flags.faultBare429,
+          capacity503: flags.faultCapacity503,
+        },
         imageBytes: flags.imageBytes,
         gzip: flags.gzip,
       };

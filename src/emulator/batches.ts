@@ -9,7 +9,7 @@ import { readLines } from '../internal/jsonl.ts';
 import type { CounterStore } from './counters.ts';
 import type { FaultPlan } from './faults.ts';
 import type { FileStore } from './files.ts';
-import { GRPC_CODES, HttpError, invalidArgument, modelNotFound } from './errors.ts';
+import { GRPC_CODES, HttpError, MESSAGES, invalidArgument, modelNotFound } from './errors.ts';
 import type { AnswerKind, ModelProfile } from './generate.ts';
 import { buildResponse, modelProfile, parseGenerateRequest } from './generate.ts';
 import { camelizeKeys, isRecord, readJson, sendJson, timestamp } from './http.ts';
@@ -72,6 +72,12 @@ function faultStatus(kind: string): Status | undefined {
     case 'http500':
     case 'truncated':
       return grpc('INTERNAL', 'An internal error has occurred.');
+    case 'billing429':
+      return grpc('RESOURCE_EXHAUSTED', MESSAGES.prepaymentDepleted);
+    case 'bare429':
+      return grpc('RESOURCE_EXHAUSTED', MESSAGES.exhausted);
+    case 'capacity503':
+      return grpc('UNAVAILABLE', 'No capacity available for model on the server');
     default:
       return undefined;
   }

@@ -35,6 +35,10 @@ export const MESSAGES = {
   deadline: 'The request timed out. Please try again.',
   badRequest: 'Request contains an invalid argument.',
   apiKeyInvalid: 'API key not valid. Please pass a valid API key.',
+  // https://github.com/dyad-sh/dyad/issues/3626 (message as Google sends it; the envelope is assumed)
+  prepaymentDepleted: 'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.',
+  // https://github.com/continuedev/continue/issues/10479, https://github.com/google-gemini/gemini-cli/issues/2020
+  exhausted: 'Resource has been exhausted (e.g. check quota).',
   unregistered:
     "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
 } as const;
@@ -75,6 +79,22 @@ export function faultError(httpStatus: number): HttpError {
       return new HttpError(500, MESSAGES.internal);
     default:
       return new HttpError(httpStatus, httpStatus >= 500 ? MESSAGES.internal : MESSAGES.badRequest);
+  }
+}
+
+/** The seeded 429/503 faults that are not the quota engine's: billing, detail-less rate, model capacity. */
+export function pushbackFault(kind: 'billing429' | 'bare429' | 'capacity503', model: string): HttpError {
+  switch (kind) {
+    case 'billing429':
+      return new HttpError(429, MESSAGES.prepaymentDepleted);
+    case 'bare429':
+      return new HttpError(429, MESSAGES.exhausted);
+    case 'capacity503':
+      // Shape of https://github.com/google-gemini/gemini-cli/issues/23520 and
+      // https://github.com/badrisnarayanan/antigravity-claude-proxy/issues/197 (captured on the Code Assist endpoint).
+      return new HttpError(503, `No capacity available for model ${model} on the server`, {
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_CAPACITY_EXHAUSTED', domain: 'googleapis.com', metadata: { model } }],
+      });
   }
 }
 

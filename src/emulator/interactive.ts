@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { GenerateContentResponse } from '../gemini/wire.ts';
-import { faultError, invalidArgument, modelNotFound, quotaExceeded } from './errors.ts';
+import { faultError, invalidArgument, modelNotFound, pushbackFault, quotaExceeded } from './errors.ts';
 import type { AnswerContext, AnswerKind, ParsedRequest } from './generate.ts';
 import { buildResponse, countFinalImages, modelProfile, parseGenerateRequest, streamChunks } from './generate.ts';
 import { JSON_TYPE, MAX_JSON_BYTES, readBody } from './http.ts';
@@ -102,10 +102,19 @@ function answerKind(fault: FaultKind | undefined): AnswerKind {
 
 const HTTP_FAULTS: Partial<Record<FaultKind, number>> = { http400: 400, http500: 500, http503: 503, http504: 504 };
 
+/** The error answer of a fault that is an HTTP error, if it is one. */
+function errorFault(fault: FaultKind | undefined, model: string) {
+  if (!fault) return undefined;
+  const status = HTTP_FAULTS[fault];
+  if (status) return faultError(status);
+  if (fault === 'billing429' || fault === 'bare429' || fault === 'capacity503') return pushbackFault(fault, model);
+  return undefined;
+}
+
 async function sendUnary(st: EmulatorState, res: ServerResponse, ctx: AnswerContext, fault: FaultKind | undefined, latency: number, signal: AbortSignal) {
   await st.sleepEmulated(latency, signal);
-  const status = fault && HTTP_FAULTS[fault];
-  if (status) throw faultError(status);
+  const failure = errorFault(fault, ctx.profile.id);
+  if (failure) throw failure;
   const answer = buildResponse(ctx);
   const body = Buffer.from(JSON.stringify(answer));
   if (fault === 'reset' || fault === 'truncated') {
@@ -141,8 +150,8 @@ const event = (r: GenerateContentResponse) => `data: ${JSON.stringify(r)}\r\n\r\
 async function sendStream(st: EmulatorState, res: ServerResponse, ctx: AnswerContext, fault: FaultKind | undefined, latency: number, signal: AbortSignal) {
   // About a third of the latency passes before the first event, the rest before the image.
   await st.sleepEmulated(latency * 0.3, signal);
-  const status = fault && HTTP_FAULTS[fault];
-  if (status) throw faultError(status);
+  const failure = errorFault(fault, ctx.profile.id);
+  if (failure) throw failure;
   const answer = buildResponse(ctx);
   const chunks = streamChunks(ctx, answer);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment' });

@@ -14,7 +14,13 @@ export type FaultKind =
   | 'imageSafety'
   | 'promptBlock'
   | 'truncated'
-  | 'hang';
+  | 'hang'
+  /** 429 that is billing, not rate: "Your prepayment credits are depleted…" (no details). */
+  | 'billing429'
+  /** 429 with no details at all: "Resource has been exhausted (e.g. check quota)." (shared capacity, Vertex). */
+  | 'bare429'
+  /** 503 UNAVAILABLE "No capacity available for model … on the server" with ErrorInfo MODEL_CAPACITY_EXHAUSTED. */
+  | 'capacity503';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'http500',
@@ -27,6 +33,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'promptBlock',
   'truncated',
   'hang',
+  'billing429',
+  'bare429',
+  'capacity503',
 ];
 
 /** Emulated latency of one generateContent call (emulated ms; multiplied by timeScale for real time). */
