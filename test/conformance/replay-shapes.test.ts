@@ -11,7 +11,12 @@ const GOOD = 'shape-test-key-0123456789';
 /** Field paths with value types; arrays collapsed, `@type` values kept (they name the detail). */
 function shape(v: unknown, p = '', out = new Set<string>()): Set<string> {
   if (Array.isArray(v)) for (const x of v) shape(x, `${p}[]`, out);
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === '@type' ? out.add(`${p}.@type=${String(x)}`) : shape(x, `${p}.${k}`, out);
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '@type') out.add(`${p}.@type=${String(x)}`);
+      else shape(x, `${p}.${k}`, out);
+    }
+  }
   else out.add(`${p}:${typeof v}`);
   return out;
 }
