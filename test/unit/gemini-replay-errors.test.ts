@@ -126,7 +126,7 @@ describe('replayed errors that are not rate limits', () => {
     const e = stopped(decide(o, first, policy, zero));
     assert.ok(e instanceof PermissionError);
     assert.equal(e.activationUrl, url);
-    assert.match(e.message, /not enabled on this key's project: enable it at https:\/\/console\.developers\.google\.com\/apis\/api\/generativelanguage/);
+    assert.match(e.message, /^the Gemini API \(generativelanguage\.googleapis\.com\) is not enabled on the project: enable it at https:\/\/console\.developers\.google\.com\/apis\/api\/generativelanguage/);
   });
 
   test('403 leaked key and 400 API_KEY_INVALID stop the run as a bad key', () => {
