@@ -9,7 +9,7 @@ import { renderSize } from '../../src/emulator/render.ts';
 import { manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'thinking-test-key-0123456789';
-const THINKING_MODEL = 'gemini-3.1-flash-image-preview';
+const THINKING_MODEL = 'gemini-nano-banana-2.1'; // a thinking model in the registry
 
 describe('thinking answers on disk', () => {
   test('final image only, thoughts in the manifest, thoughtSignature in a sidecar, real width × height', async () => {
