@@ -90,6 +90,8 @@ export interface WaitOptions extends CollectOptions {
   pollFactor?: number;
   /** Consecutive failed polls (5xx, network, timeout, 429) tolerated before giving up. @default 20 */
   maxPollErrors?: number;
+  /** Randomness of the poll jitter (each wait is up to 10%, at most 250 ms, longer). @default Math.random */
+  random?: () => number;
   /** finishWithStream: stream the jobs of a batch still unfinished this long before its deadline. @default min(1 h, a quarter of the deadline window) */
   streamMarginMs?: number;
 }
@@ -166,6 +168,7 @@ export function resolveSubmit(o: SubmitOptions) {
 }
 
 export function resolveWait(o: WaitOptions) {
+  if (o.random !== undefined && typeof o.random !== 'function') throw new OptionError('random', o.random, 'a function returning a number in [0, 1)');
   const pollFactor = o.pollFactor ?? 1.5;
   if (typeof pollFactor !== 'number' || !Number.isFinite(pollFactor) || pollFactor < 1) throw new OptionError('pollFactor', pollFactor, 'a number ≥ 1');
   const pollInitialMs = ms('pollInitialMs', o.pollInitialMs, 5000);
@@ -175,6 +178,7 @@ export function resolveWait(o: WaitOptions) {
     pollFactor,
     maxPollErrors: count('maxPollErrors', o.maxPollErrors, 20, 0),
     streamMarginMs: o.streamMarginMs === undefined ? undefined : ms('streamMarginMs', o.streamMarginMs, 0),
+    random: o.random ?? Math.random,
     clock: clockOf(o),
   };
 }

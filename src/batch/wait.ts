@@ -1,9 +1,12 @@
 // waitForBatch(): polls the folder's batches with a growing interval until each one ends, collecting each as
-// soon as it does. Transient trouble while polling or downloading (5xx, network, timeout, 429) is waited out;
-// only run-level errors (bad key, permissions) and too many failures in a row end the wait.
+// soon as it does. Transient trouble while polling or downloading (5xx, network, timeout, 429: the retry policy's
+// transient set) is waited out; only run-level errors (bad key, permissions) and too many failures in a row end the
+// wait. Each wait carries the retry policy's small jitter.
 import { isApiError } from '../errors.ts';
+import type { ApiError } from '../errors.ts';
 import { cancelBatch as cancelRemote } from '../gemini/batches.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
+import { isTransientFailure, pollDelayMs } from '../scheduler/retry.ts';
 import type { RunSummary } from '../types.ts';
 import { fetchOperation, liveRecords, observe, openFolder } from './collect.ts';
 import type { FolderContext } from './collect.ts';
@@ -14,10 +17,9 @@ import { isTerminal, recoverCreating, stateOf } from './remote.ts';
 import { settleRecord } from './settle.ts';
 import type { BatchRecord } from './state.ts';
 
-const TRANSIENT = new Set(['server', 'network', 'timeout', 'quota']);
-
-function isTransient(e: unknown): e is { retryAfterMs?: number; message: string } {
-  return isApiError(e) && (e.reason === undefined ? e.httpStatus === 0 || e.httpStatus >= 500 : TRANSIENT.has(e.reason));
+/** Transient by the one retry policy's rules (scheduler/retry.ts). */
+function isTransient(e: unknown): e is ApiError {
+  return isApiError(e) && isTransientFailure(e);
 }
 
 /** The moment finishWithStream stops waiting for a record: its deadline (never past the 48 h expiry) minus the margin. */
@@ -76,7 +78,7 @@ export async function waitForBatch(out: string, options: WaitOptions = {}): Prom
       delay = w.pollInitialMs;
       if ((await liveRecords(ctx.dir, options.name)).length === 0) break;
     }
-    await w.clock.sleep(Math.max(delay, retryAfterMs), signal);
+    await w.clock.sleep(pollDelayMs(delay, retryAfterMs, w.random), signal);
     delay = Math.min(delay * w.pollFactor, w.pollMaxMs);
   }
   if (options.finishWithStream) await streamLeftovers(ctx.dir, ctx.client, options);

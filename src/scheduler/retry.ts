@@ -78,13 +78,36 @@ export function backoffDelayMs(attempt: number, o: Pick<RetryPolicyOptions, 'bas
   return Math.floor(random() * ceiling);
 }
 
+type JitterOptions = Pick<RetryPolicyOptions, 'serverDelayJitterRatio' | 'serverDelayJitterMaxMs'>;
+
+/** A planned delay plus a little jitter (≤ ratio of it and ≤ the max), so clients told the same wait spread out. */
+function withJitter(ms: number, o: JitterOptions, random: () => number): number {
+  return ms + random() * Math.min(ms * o.serverDelayJitterRatio, o.serverDelayJitterMaxMs);
+}
+
 /** A server-announced delay plus a little jitter (≤ ratio of it and ≤ the max). */
-export function serverDelayMs(retryAfterMs: number, o: Pick<RetryPolicyOptions, 'serverDelayJitterRatio' | 'serverDelayJitterMaxMs'>, random: () => number): number {
-  const jitter = Math.min(retryAfterMs * o.serverDelayJitterRatio, o.serverDelayJitterMaxMs);
-  return Math.max(0, Math.round(retryAfterMs + random() * jitter));
+export function serverDelayMs(retryAfterMs: number, o: JitterOptions, random: () => number): number {
+  return Math.max(0, Math.round(withJitter(retryAfterMs, o, random)));
+}
+
+/**
+ * The wait before the next poll of a slow remote job (a batch): the planned interval, or a longer delay the server
+ * announced after a failed poll, plus the same small jitter as a server-announced retry, so many waiting clients do
+ * not poll in step.
+ */
+export function pollDelayMs(intervalMs: number, retryAfterMs: number | undefined, random: () => number, o: JitterOptions = defaultRetryPolicy): number {
+  return withJitter(Math.max(intervalMs, retryAfterMs ?? 0), o, random);
 }
 
 const RETRYABLE = new Set<string>(['quota', 'server', 'network', 'timeout']);
+
+/**
+ * A failed call worth trying again later, by the same reasons the pool retries. Without a reason (a call the
+ * transport could not classify), a missing answer (status 0) or a 5xx counts.
+ */
+export function isTransientFailure(f: { reason?: string; httpStatus?: number }): boolean {
+  return f.reason === undefined ? f.httpStatus === 0 || (f.httpStatus ?? 0) >= 500 : RETRYABLE.has(f.reason);
+}
 
 /** Errors that say "try again later": the ones the retry budget and the outage detector care about. */
 export function isTransientError(o: Outcome): o is ErrorOutcome {

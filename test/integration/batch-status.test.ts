@@ -136,6 +136,7 @@ describe('polling', () => {
         }),
         pollInitialMs: 10,
         pollMaxMs: 40,
+        random: () => 0, // no jitter: the planned waits exactly (the jitter has its own test below)
         onBatchEvent: (e) => events.push(e),
       });
       assert.equal(summary.succeeded, 10);
@@ -144,6 +145,23 @@ describe('polling', () => {
         events.filter((e) => e.type === 'batch_poll_error').map((e) => e.type === 'batch_poll_error' && e.retryInMs),
         [10, 15, 300],
       );
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('each wait carries the retry policy\'s jitter (up to 10% longer)', async () => {
+    const env = await setup();
+    try {
+      const dir = env.dir('out');
+      await submitBatch(jobs(2), { ...env.client, out: dir });
+      const down: typeof fetch = async () => Response.json({ error: { code: 500, message: 'Internal error.', status: 'INTERNAL' } }, { status: 500 });
+      const sleeps: number[] = [];
+      await assert.rejects(
+        waitForBatch(dir, { ...env.client, fetch: down, clock: recordingClock(sleeps, () => {}), random: () => 1, pollInitialMs: 100, maxPollErrors: 2 }),
+        (e: unknown) => e instanceof ApiError && e.httpStatus === 500,
+      );
+      assert.deepEqual(sleeps.map(Math.round), [110, 165]);
     } finally {
       await env.close();
     }

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelayMs, decide, defaultRetryPolicy, humanMs, resolveRetryOptions } from '../../src/scheduler/index.ts';
+import { isTransientFailure, pollDelayMs } from '../../src/scheduler/retry.ts';
 import type { Decision } from '../../src/scheduler/index.ts';
 import type { ErrorOutcome, ErrorReason, Outcome } from '../../src/types.ts';
 import { AuthError, BillingError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../../src/errors.ts';
@@ -166,5 +167,23 @@ describe('retry policy: options', () => {
     assert.equal(humanMs(37_000), '37s');
     assert.equal(humanMs(245_000), '4m 5s');
     assert.equal(humanMs(7 * 3_600_000), '7h');
+  });
+});
+
+describe('polling through the retry policy', () => {
+  test('pollDelayMs: the interval or a longer announced delay, plus the policy jitter (≤ 10%, ≤ 250 ms)', () => {
+    assert.equal(pollDelayMs(1000, undefined, () => 0), 1000);
+    assert.equal(pollDelayMs(1000, undefined, () => 1), 1100);
+    assert.equal(pollDelayMs(1000, 4000, () => 0.5), 4125);
+    assert.equal(pollDelayMs(60_000, 100, () => 1), 60_250);
+    assert.equal(pollDelayMs(200, 0, () => 0.5), 210);
+  });
+
+  test('isTransientFailure: the retried reasons; without one, no answer or a 5xx', () => {
+    for (const reason of ['quota', 'server', 'network', 'timeout']) assert.ok(isTransientFailure({ reason, httpStatus: 400 }), reason);
+    for (const reason of ['auth', 'invalid_request', 'not_found', 'billing']) assert.ok(!isTransientFailure({ reason, httpStatus: 503 }), reason);
+    assert.ok(isTransientFailure({ httpStatus: 0 }));
+    assert.ok(isTransientFailure({ httpStatus: 502 }));
+    assert.ok(!isTransientFailure({ httpStatus: 404 }));
   });
 });
