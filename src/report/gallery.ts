@@ -1,23 +1,29 @@
-// A static, self-contained index.html for an output folder: no CDN, no request beyond the folder's own images,
-// works from file://. Every piece of data (prompts, server messages, paths, the title) is HTML-escaped; the
-// inline script receives its few settings as JSON with `<` escaped, and reads the rest from escaped attributes.
+// A static index.html for an output folder: no CDN, no request beyond the folder's own files, works from file://.
+// Every piece of data (prompts, server messages, paths, the title) is HTML-escaped; the inline script receives its
+// settings as JSON with `<` escaped, and renders cards with DOM text nodes only.
 //
-// Scale: all cards are rendered into the HTML (so the page is complete even without scripts), and the script
-// paginates them, PAGE_SIZE at a time; hidden cards take no layout and their lazy images never load.
-import { randomBytes } from 'node:crypto';
+// Scale: the page holds the first PAGE_SIZE cards (so it opens at once, and is useful without scripts) and the
+// job data lives in small JS files next to it (gallery-data.ts), loaded as the user pages, filters, sorts or
+// searches: the first render does not grow with the run, and the page keeps one page of cards in its DOM.
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { StorageError } from '../errors.ts';
 import { readManifest } from '../storage/manifest.ts';
-import type { ManifestEntry, ManifestFile } from '../storage/manifest.ts';
-import type { FailureReason, RunSummary } from '../types.ts';
+import type { ManifestEntry } from '../storage/manifest.ts';
+import type { RunSummary } from '../types.ts';
 import { knownModel } from './cost.ts';
 import { escapeHtml, formatBytes, formatMs, formatUsd, jsonForScript } from './format.ts';
 import { GALLERY_CSS, GALLERY_JS, PAGE_SIZE } from './gallery-assets.ts';
+import { CHUNK_JOBS, GALLERY_DATA_DIR, PROMPT_CHUNK, reasonOf, toCard, writeGalleryData } from './gallery-data.ts';
 import { latencyHistogramSvg } from './histogram.ts';
 import { summarize } from './summary.ts';
 
-export const GALLERY_CSP = "default-src 'none'; img-src 'self' data: file:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+/**
+ * Inline script: only the gallery's own, by its hash (no 'unsafe-inline'); external scripts: the data files next to
+ * the page ('self' when served over HTTP; Chromium gives file:// pages an opaque origin, so `file:` as well).
+ */
+export const GALLERY_CSP = `default-src 'none'; img-src 'self' data: file:; style-src 'unsafe-inline'; script-src 'self' file: 'sha256-${createHash('sha256').update(GALLERY_JS, 'utf8').digest('base64')}'`;
 
 export interface RenderGalleryOptions {
   /** Page title and heading. @default 'imagebatch gallery' */
@@ -50,10 +56,12 @@ export async function writeGallery(dir: string, options: WriteGalleryOptions = {
   const summary =
     (await readSummaryFile(dir)) ??
     (await summarize(readManifest(dir, { signal }), { wallMs: lastEnd > firstStart ? lastEnd - firstStart : 0 }));
-  const html = renderGallery(latest.values(), summary, { title: options.title ?? `imagebatch gallery: ${basename(resolve(dir))}` });
+  const jobs = sortJobs(latest.values());
+  const html = renderGallery(jobs, summary, { title: options.title ?? `imagebatch gallery: ${basename(resolve(dir))}` });
   const target = join(dir, 'index.html');
   const tmp = join(dir, `.index.html.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
+    await writeGalleryData(dir, jobs, signal);
     await writeFile(tmp, html, { encoding: 'utf8', signal });
     await rename(tmp, target);
   } catch (err) {
@@ -85,22 +93,37 @@ async function readSummaryFile(dir: string): Promise<RunSummary | undefined> {
   };
 }
 
-/** The whole page as a string. One card per job key (the last manifest line per key), in input order. */
-export function renderGallery(entries: Iterable<ManifestEntry>, summary: RunSummary, options: RenderGalleryOptions = {}): string {
+/** One entry per job key (the last manifest line per key), in input order: the order of cards and data files. */
+function sortJobs(entries: Iterable<ManifestEntry>): ManifestEntry[] {
   const byKey = new Map<string, ManifestEntry>();
   for (const e of entries) byKey.set(e.key, e);
-  const jobs = [...byKey.values()].sort((a, b) => a.index - b.index || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...byKey.values()].sort((a, b) => a.index - b.index || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The page (the shell with the first page of cards). One card per job key (the last manifest line per key), in
+ * input order; the other pages come from the data files writeGallery() writes next to it.
+ */
+export function renderGallery(entries: Iterable<ManifestEntry>, summary: RunSummary, options: RenderGalleryOptions = {}): string {
+  const jobs = sortJobs(entries);
   const title = options.title ?? 'imagebatch gallery';
   const counts = { all: jobs.length, succeeded: 0, failed: 0 };
   const reasons = new Map<string, number>();
+  const models = new Map<string, number>();
   let unknownPrice = 0;
   for (const j of jobs) {
     counts[j.status]++;
     if (j.status === 'failed') reasons.set(reasonOf(j), (reasons.get(reasonOf(j)) ?? 0) + 1);
+    models.set(j.model, (models.get(j.model) ?? 0) + 1);
     if (!knownModel(j.model)) unknownPrice++;
   }
   const latencies = jobs.filter((j) => !j.cached && j.from !== 'cache' && j.latencyMs > 0).map((j) => j.latencyMs);
-  const settings = { pageSize: PAGE_SIZE, title, jobs: jobs.length };
+  const settings = { pageSize: PAGE_SIZE, title, jobs: jobs.length, chunkJobs: CHUNK_JOBS, promptChunk: PROMPT_CHUNK, dataDir: GALLERY_DATA_DIR };
+  const options_ = (m: Map<string, number>) =>
+    [...m]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([r, n]) => `<option value="${escapeHtml(r)}">${escapeHtml(r)} (${n})</option>`)
+      .join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -121,15 +144,16 @@ ${latencyHistogramSvg(latencies)}
 ${statusButton('all', `All (${counts.all})`)}
 ${statusButton('succeeded', `Succeeded (${counts.succeeded})`)}
 ${statusButton('failed', `Failed (${counts.failed})`)}
-<label>Reason <select id="filter-reason"><option value="all">any</option>${[...reasons]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([r, n]) => `<option value="${escapeHtml(r)}">${escapeHtml(r)} (${n})</option>`)
-    .join('')}</select></label>
+<label>Reason <select id="filter-reason"><option value="all">any</option>${options_(reasons)}</select></label>
+<label>Model <select id="filter-model"><option value="all">any</option>${options_(models)}</select></label>
+<label>Sort <select id="sort"><option value="index">by index</option><option value="latency-desc">slowest first</option><option value="latency-asc">fastest first</option><option value="cost-desc">most expensive first</option><option value="cost-asc">cheapest first</option></select></label>
+<input type="search" id="search" placeholder="Search prompts (/)" aria-label="Search prompts">
 <span class="spacer"></span>
 <span id="pager" hidden><button type="button" id="page-prev">Previous</button> <span id="page-info"></span> <button type="button" id="page-next">Next</button></span>
 </nav>
+<noscript><p class="muted">Without JavaScript only the first ${PAGE_SIZE} jobs are shown; every job is in manifest.jsonl.</p></noscript>
 <main>
-${jobs.map(renderCard).join('\n')}
+${jobs.slice(0, PAGE_SIZE).map(renderCard).join('\n')}
 </main>
 <footer>Made by imagebatch. Costs are estimates from the model registry (src/models/registry.ts).</footer>
 <script type="application/json" id="gallery-data">${jsonForScript(settings)}</script>
@@ -141,10 +165,6 @@ ${jobs.map(renderCard).join('\n')}
 
 function statusButton(value: string, label: string): string {
   return `<button type="button" data-filter-status="${escapeHtml(value)}" aria-pressed="${value === 'all'}">${escapeHtml(label)}</button>`;
-}
-
-function reasonOf(e: ManifestEntry): FailureReason | 'unknown' {
-  return e.reason ?? 'unknown';
 }
 
 function renderSummary(s: RunSummary, unknownPrice: number): string {
@@ -172,46 +192,29 @@ function renderSummary(s: RunSummary, unknownPrice: number): string {
   );
 }
 
+/** A card in HTML, for the first page; the page's script builds the same markup with DOM calls (GALLERY_JS). */
 function renderCard(e: ManifestEntry): string {
-  const status = e.status === 'succeeded' ? 'succeeded' : 'failed';
-  const reason = status === 'failed' ? reasonOf(e) : '';
-  const files = e.files.filter((f) => hrefOf(f) !== undefined);
-  const first = files[0];
-  const alt = e.prompt.length > 200 ? `${e.prompt.slice(0, 197)}...` : e.prompt;
-  const thumb = first
-    ? `<a class="thumb" href="${escapeHtml(hrefOf(first))}"><img loading="lazy" decoding="async" src="${escapeHtml(hrefOf(first))}" alt="${escapeHtml(alt)}"></a>`
+  const c = toCard(e);
+  const thumb = c.f[0]
+    ? `<a class="thumb" href="${escapeHtml(c.f[0])}"><img loading="lazy" decoding="async" src="${escapeHtml(c.f[0])}" alt="${escapeHtml(c.alt)}"></a>`
     : `<div class="thumb empty">no image</div>`;
-  const extra = files.length > 1 ? `<p class="extra">${files.slice(1).map((f, i) => `<a href="${escapeHtml(hrefOf(f))}">image ${i + 2}</a>`).join('')}</p>` : '';
-  const reasonText = reason ? `${reason}${e.blockReason ? `: ${e.blockReason}` : ''}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ''}` : '';
-  const cost = !knownModel(e.model) ? 'unknown price' : e.costUsd === undefined ? '—' : formatUsd(e.costUsd);
+  const extra = c.f.length > 1 ? `<p class="extra">${c.f.slice(1).map((f, i) => `<a href="${escapeHtml(f)}">image ${i + 2}</a>`).join('')}</p>` : '';
   const fact = (label: string, value: string) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`;
   return (
-    `<article class="card s-${status}" data-status="${status}" data-reason="${escapeHtml(reason)}" data-index="${Number(e.index)}">` +
+    `<article class="card s-${c.s}" data-status="${c.s}" data-reason="${escapeHtml(c.rk)}" data-index="${c.i}">` +
     thumb +
-    `<div class="meta"><p class="prompt">${escapeHtml(e.prompt)}</p>` +
-    `<p><span class="badge">${status}</span>${reasonText ? ` <span class="reason">${escapeHtml(reasonText)}</span>` : ''}</p>` +
-    (e.message ? `<p class="msg">${escapeHtml(e.message)}</p>` : '') +
-    (e.text?.length ? `<p class="msg">${escapeHtml(e.text.join(' '))}</p>` : '') +
+    `<div class="meta"><p class="prompt">${escapeHtml(c.p)}</p>` +
+    `<p><span class="badge">${c.s}</span>${c.r ? ` <span class="reason">${escapeHtml(c.r)}</span>` : ''}</p>` +
+    (c.m ? `<p class="msg">${escapeHtml(c.m)}</p>` : '') +
+    (c.t ? `<p class="msg">${escapeHtml(c.t)}</p>` : '') +
     extra +
     `<dl class="facts">` +
-    fact('#', String(e.index)) +
-    fact('attempts', String(e.attempts)) +
-    fact('latency', e.cached || e.from === 'cache' ? 'from cache' : formatMs(e.latencyMs)) +
-    fact('cost', cost) +
-    fact('model', e.model) +
-    (first ? fact('file', first.path) : '') +
+    fact('#', String(c.i)) +
+    fact('attempts', String(c.a)) +
+    fact('latency', c.l) +
+    fact('cost', c.c) +
+    fact('model', c.md) +
+    (c.fp ? fact('file', c.fp) : '') +
     `</dl></div></article>`
   );
-}
-
-/**
- * A relative URL for a manifest path, or undefined for anything that could leave the folder
- * (absolute, `..`, backslashes). Segments are percent-encoded, so `:` cannot start a scheme.
- */
-function hrefOf(f: ManifestFile): string | undefined {
-  const p = f.path;
-  if (!p || p.startsWith('/') || p.includes('\\')) return undefined;
-  const parts = p.split('/');
-  if (parts.some((s) => s === '' || s === '.' || s === '..')) return undefined;
-  return parts.map(encodeURIComponent).join('/');
 }

@@ -1,5 +1,5 @@
 // The output folder: images written atomically, then their manifest line; summary.json at the end.
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from '../errors.ts';
 import { sha256Hex } from '../internal/hash.ts';
@@ -16,9 +16,16 @@ import { sidecarJson, sidecarName, withPngProvenance } from './metadata.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const GALLERY_FILE = 'index.html';
+/** The folder of the gallery's data files, next to index.html (src/report/gallery-data.ts writes them). */
+export const GALLERY_DATA_DIR = 'gallery';
+
+/** Is this a name the gallery writes in GALLERY_DATA_DIR? Anything else there is not ours to delete. */
+export function isGalleryDataFile(name: string): boolean {
+  return /^(?:jobs-\d{5,}|prompts-\d{3,}|columns)\.js$/.test(name);
+}
 
 export interface OutputFolderOptions {
-  /** Delete what a previous run made here first: the files its manifest lists, manifest.jsonl, summary.json and index.html. Nothing else. @default false */
+  /** Delete what a previous run made here first: the files its manifest lists, manifest.jsonl, summary.json, index.html and its data files. Nothing else. @default false */
   fresh?: boolean;
   /** Manifest fsync policy (see ManifestWriterOptions). Images are always fsynced. @default 'batch' */
   fsync?: 'always' | 'batch';
@@ -196,6 +203,11 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
     }
   }
   for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));
+  // The gallery's data files, by name; their folder only if that left it empty.
+  const data = join(root, GALLERY_DATA_DIR);
+  const names = await readdir(data).catch(() => [] as string[]);
+  for (const name of names) if (isGalleryDataFile(name)) await gone(join(data, name));
+  if (names.length > 0) await rmdir(data).catch(() => undefined);
 }
 
 /** Writes `<dir>/summary.json` atomically (a reader never sees half of it). */

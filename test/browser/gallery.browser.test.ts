@@ -46,7 +46,8 @@ async function makeFolder(root: string, name: string, extra: number): Promise<st
   manifest += line({ key: 'k3', index: 3, prompt: 'a forbidden thing', status: 'failed', reason: 'blocked', blockReason: 'IMAGE_SAFETY', message: HOSTILE_MESSAGE });
   manifest += line({ key: 'k4', index: 4, prompt: 'server trouble', status: 'failed', reason: 'server', message: '503 UNAVAILABLE', attempts: 5 });
   for (let i = 0; i < extra; i++) {
-    manifest += line({ key: `x${i}`, index: 5 + i, prompt: `extra ${i}`, status: 'succeeded', files: [{ path: '0000-img.png', bytes: 100, sha256: '0'.repeat(64), mimeType: 'image/png' }], costUsd: 0.039 });
+    const model = i % 10 === 0 ? 'gemini-3-pro-image-preview' : 'gemini-2.5-flash-image';
+    manifest += line({ key: `x${i}`, index: 5 + i, prompt: `extra ${i}`, status: 'succeeded', model, files: [{ path: '0000-img.png', bytes: 100, sha256: '0'.repeat(64), mimeType: 'image/png' }], costUsd: 0.039 });
   }
   await writeFile(join(dir, 'manifest.jsonl'), manifest);
   return writeGallery(dir, { title: '<b>gallery</b> & "friends"' });
@@ -73,12 +74,14 @@ interface Watch {
   errors: string[];
   dialogs: string[];
   external: string[];
+  /** Data files the page loaded (names under gallery/). */
+  data: string[];
 }
 
 async function open(path: string): Promise<{ page: Page; watch: Watch }> {
   assert.ok(browser, 'browser not started');
   const page = await browser.newPage();
-  const watch: Watch = { errors: [], dialogs: [], external: [] };
+  const watch: Watch = { errors: [], dialogs: [], external: [], data: [] };
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') watch.errors.push(m.text());
   });
@@ -89,6 +92,8 @@ async function open(path: string): Promise<{ page: Page; watch: Watch }> {
   });
   page.on('request', (r) => {
     if (!r.url().startsWith('file://')) watch.external.push(r.url());
+    const data = /\/gallery\/([^/]+\.js)$/.exec(r.url());
+    if (data) watch.data.push(data[1]!);
   });
   await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
   return { page, watch };
@@ -133,20 +138,71 @@ test('gallery works from file:// in Chromium: cards, images under the CSP, filte
   await page.close();
 });
 
-test('many cards are paginated and filters page through the matching ones', { skip, timeout: 20_000 }, async () => {
+const indexes = (page: Page) => page.$$eval('main .card', (cards) => cards.map((c) => Number(c.getAttribute('data-index'))));
+const info = async (page: Page) => (await page.textContent('#page-info')) ?? '';
+
+test('many jobs: one page of cards in the DOM, the others loaded in chunks as the user pages (buttons and keys)', { skip, timeout: 30_000 }, async () => {
   if (missing) assert.fail(`${CHROMIUM} is missing and CI is set: the browser test must run in CI`);
-  const index = await makeFolder(root, 'many', 445); // 450 cards: pages of 200, 200, 50
+  const index = await makeFolder(root, 'many', 445); // 450 jobs: pages of 200, 200, 50; data files of 100
   const { page, watch } = await open(index);
-  assert.equal(await page.locator('main .card').count(), 450);
-  assert.equal(await page.locator('main .card:not([hidden])').count(), 200);
-  assert.match((await page.textContent('#page-info')) ?? '', /^1–200 of 450 \(page 1 of 3\)$/);
+  // Page 1 is in the HTML: no data file is needed to show it.
+  assert.equal(await page.locator('main .card').count(), 200);
+  assert.match(await info(page), /^1–200 of 450 \(page 1 of 3\)$/);
+  assert.equal(watch.data.length, 0);
   await page.click('#page-next');
-  await page.click('#page-next');
-  assert.equal(await page.locator('main .card:not([hidden])').count(), 50);
+  await page.waitForFunction(() => document.querySelector('main .card')?.getAttribute('data-index') === '200');
+  assert.deepEqual(await indexes(page), Array.from({ length: 200 }, (_, i) => 200 + i));
+  assert.deepEqual(watch.data, ['jobs-00002.js', 'jobs-00003.js']);
+  // Keyboard paging: → next, ← previous, Home first.
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelectorAll('main .card').length === 50);
   assert.equal(await page.isDisabled('#page-next'), true);
-  await page.click('[data-filter-status="failed"]');
-  assert.equal(await page.locator('main .card:not([hidden])').count(), 2);
-  assert.match((await page.textContent('#page-info')) ?? '', /page 1 of 1/);
+  assert.deepEqual(watch.data.slice(2), ['jobs-00004.js']);
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => document.querySelector('main .card')?.getAttribute('data-index') === '200');
+  assert.deepEqual(watch.data.slice(3), [], 'chunks already loaded are kept');
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => document.querySelector('main .card')?.getAttribute('data-index') === '0');
+  assert.equal(await page.locator('main .card').count(), 200);
+  assert.equal(await page.locator('main .card[data-index="1"] .prompt').textContent(), HOSTILE_PROMPT, 'cards built by the script show text as text');
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+  assert.ok(!watch.data.includes('columns.js'), 'plain paging needs no columns');
   assert.deepEqual(watch.errors, []);
+  assert.deepEqual(watch.external, []);
+  await page.close();
+});
+
+test('search by prompt text, filter by status/reason/model and sort by latency over every job', { skip, timeout: 30_000 }, async () => {
+  if (missing) assert.fail(`${CHROMIUM} is missing and CI is set: the browser test must run in CI`);
+  const index = join(root, 'many', 'index.html');
+  const { page, watch } = await open(index);
+  await page.fill('#search', 'EXTRA 44');
+  await page.waitForFunction(() => /of 6 /.test(document.getElementById('page-info')?.textContent ?? ''));
+  // "extra 44" and "extra 440" … "extra 444": the jobs with index 49 and 445 … 449.
+  assert.deepEqual(await indexes(page), [49, 445, 446, 447, 448, 449]);
+  assert.ok(watch.data.includes('prompts-000.js'));
+  await page.selectOption('#sort', 'latency-desc');
+  await page.waitForFunction(() => document.querySelector('main .card')?.getAttribute('data-index') === '449');
+  assert.deepEqual(await indexes(page), [449, 448, 447, 446, 445, 49]);
+  await page.fill('#search', '');
+  await page.waitForFunction(() => /of 450 /.test(document.getElementById('page-info')?.textContent ?? ''));
+  assert.equal((await indexes(page))[0], 449, 'slowest first over every job');
+  await page.selectOption('#sort', 'index');
+  await page.selectOption('#filter-model', 'gemini-3-pro-image-preview');
+  await page.waitForFunction(() => /of 45 /.test(document.getElementById('page-info')?.textContent ?? ''));
+  assert.deepEqual((await indexes(page)).slice(0, 3), [5, 15, 25]);
+  await page.selectOption('#filter-model', 'all');
+  await page.click('[data-filter-status="failed"]');
+  await page.waitForFunction(() => /of 2 /.test(document.getElementById('page-info')?.textContent ?? ''));
+  assert.deepEqual(await visibleStatuses(page), ['failed', 'failed']);
+  await page.selectOption('#filter-reason', 'blocked');
+  await page.waitForFunction(() => /of 1 /.test(document.getElementById('page-info')?.textContent ?? ''));
+  assert.equal(await page.locator('main .card').getAttribute('data-reason'), 'blocked');
+  // '/' focuses the search box.
+  await page.click('h1');
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+  assert.deepEqual(watch.errors, []);
+  assert.deepEqual(watch.external, []);
   await page.close();
 });

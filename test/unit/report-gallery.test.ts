@@ -4,6 +4,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderGallery, writeGallery, GALLERY_CSP } from '../../src/report/gallery.ts';
+import { CHUNK_JOBS, GALLERY_DATA_DIR, PROMPT_CHUNK, galleryDataFiles } from '../../src/report/gallery-data.ts';
+import type { GalleryCard, GalleryColumns } from '../../src/report/gallery-data.ts';
+import { PAGE_SIZE } from '../../src/report/gallery-assets.ts';
 import { escapeHtml, jsonForScript } from '../../src/report/format.ts';
 import { latencyBins, latencyHistogramSvg } from '../../src/report/histogram.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
@@ -137,10 +140,56 @@ describe('renderGallery', () => {
     assert.match(html, /\+ 1 at unknown price/);
   });
 
-  test('10,000 cards render in one pass', () => {
+  test('the page holds the first page of cards whatever the number of jobs; the rest is in data files', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => entry(i));
     const html = renderGallery(many, { ...summary, total: 10_000 });
-    assert.equal(cards(html), 10_000);
+    assert.equal(cards(html), PAGE_SIZE);
+    const small = renderGallery(many.slice(0, PAGE_SIZE), { ...summary, total: PAGE_SIZE });
+    // The shell does not grow with the run: only the counts in its labels change.
+    assert.ok(Math.abs(html.length - small.length) < 100, `${html.length} vs ${small.length}`);
+    assert.match(html, /"jobs":10000/);
+  });
+});
+
+/** The argument list of a data file: `imagebatchGallery.fn(k,<json>);` → [k, value]. */
+function dataOf(text: string): unknown[] {
+  const m = /^imagebatchGallery\.(jobs|prompts|columns)\(([\s\S]*)\);\n$/.exec(text);
+  assert.ok(m, text.slice(0, 80));
+  return JSON.parse(`[${m[2]}]`) as unknown[];
+}
+
+describe('gallery data files', () => {
+  test('jobs in chunks of CHUNK_JOBS cards, prompts in chunks of PROMPT_CHUNK, one columns file; all escaped', () => {
+    const n = PROMPT_CHUNK + 7;
+    const jobs = Array.from({ length: n }, (_, i) =>
+      entry(i, i % 3 === 1 ? { status: 'failed', reason: i % 2 ? 'blocked' : 'server', files: [], prompt: HOSTILE[i % HOSTILE.length]! } : { model: i % 5 ? 'gemini-2.5-flash-image' : 'mystery' }),
+    );
+    const files = galleryDataFiles(jobs);
+    const jobFiles = [...files.keys()].filter((f) => f.startsWith('jobs-'));
+    assert.equal(jobFiles.length, Math.ceil(n / CHUNK_JOBS));
+    assert.deepEqual([...files.keys()].filter((f) => f.startsWith('prompts-')), ['prompts-000.js', 'prompts-001.js']);
+    for (const text of files.values()) assert.ok(!/[<>&\u2028\u2029]/.test(text), 'no character that could end a script or an HTML context');
+    const [k, cardsOf] = dataOf(files.get('jobs-00001.js')!) as [number, GalleryCard[]];
+    assert.equal(k, 1);
+    assert.equal(cardsOf.length, CHUNK_JOBS);
+    assert.deepEqual(cardsOf.map((c) => c.i), Array.from({ length: CHUNK_JOBS }, (_, i) => CHUNK_JOBS + i));
+    const failed = cardsOf.find((c) => c.s === 'failed')!;
+    assert.equal(failed.f.length, 0);
+    assert.ok(['blocked', 'server'].includes(failed.rk));
+    const last = dataOf(files.get(jobFiles.at(-1)!)!)[1] as GalleryCard[];
+    assert.equal(last.at(-1)!.i, n - 1);
+    const [, prompts] = dataOf(files.get('prompts-001.js')!) as [number, string[]];
+    assert.deepEqual(prompts, jobs.slice(PROMPT_CHUNK).map((e) => e.prompt));
+    const [cols] = dataOf(files.get('columns.js')!) as [GalleryColumns];
+    assert.equal(cols.n, n);
+    assert.equal(cols.status.length, n);
+    assert.equal(cols.status[1], 0);
+    assert.equal(cols.reasons[cols.reason[1]!], 'blocked');
+    assert.equal(cols.reasons[cols.reason[4]!], 'server');
+    assert.equal(cols.reason[0], -1);
+    assert.equal(cols.models[cols.model[5]!], 'mystery');
+    assert.equal(cols.cost[5], -1, 'unknown price sorts as unknown');
+    assert.equal(cols.latency[2], 1020);
   });
 });
 
@@ -182,7 +231,8 @@ describe('writeGallery', () => {
       html = await readFile(path, 'utf8');
       assert.match(html, /<dt>wall time<\/dt><dd>1h00m<\/dd>/);
       assert.match(html, /<title>imagebatch gallery: imagebatch-gallery-unit-/);
-      assert.deepEqual((await readdir(dir)).sort(), ['index.html', 'manifest.jsonl', 'summary.json']);
+      assert.deepEqual((await readdir(dir)).sort(), [GALLERY_DATA_DIR, 'index.html', 'manifest.jsonl', 'summary.json']);
+      assert.deepEqual((await readdir(join(dir, GALLERY_DATA_DIR))).sort(), ['columns.js', 'jobs-00000.js', 'prompts-000.js']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,18 @@ describe('OutputFolder', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['0099-unrelated.png', 'manifest.jsonl', 'notes.txt']);
     assert.equal(await readFile(join(dir, 'manifest.jsonl'), 'utf8'), '');
     assert.equal(await readFile(outside, 'utf8'), 'do not touch');
+  });
+
+  test('--fresh removes the gallery data files by name, and their folder only when nothing else is in it', async () => {
+    for (const foreign of [false, true]) {
+      const dir = await fresh();
+      await mkdir(join(dir, 'gallery'));
+      for (const name of ['jobs-00000.js', 'prompts-000.js', 'columns.js']) await writeFile(join(dir, 'gallery', name), '//');
+      if (foreign) await writeFile(join(dir, 'gallery', 'my-notes.js'), 'mine');
+      await (await OutputFolder.open(dir, { fresh: true })).close();
+      if (foreign) assert.deepEqual(await readdir(join(dir, 'gallery')), ['my-notes.js']);
+      else assert.ok(!(await readdir(dir)).includes('gallery'));
+    }
   });
 
   test('without fresh, a second run appends to the same manifest', async () => {
