@@ -33,6 +33,8 @@ export interface QuotaBenchOptions {
   profileFilter?: string;
   /** One line per finished run. @default console.error */
   log?: (line: string) => void;
+  /** Also run every profile against the emulator (false: virtual time only). @default true */
+  emulator?: boolean;
 }
 
 export interface RunMetrics {
@@ -160,21 +162,22 @@ export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<{ emulat
       for (const runner of RUNNERS) {
         const v = await runVirtual(p, runner, 1 + rep);
         virtualRuns.get(runner)!.push({ ...v, clientInsidePause: Number.NaN, profile: p.name, timeScale: 0, maxInFlight: 0, realS: 0, lagP99Ms: 0, load: 0 });
-        if (runner === 'seed-pattern' && rep >= seedReps) continue;
+        if (o.emulator === false || (runner === 'seed-pattern' && rep >= seedReps)) continue;
         const m = await runOnce(p, runner, rep, target);
         byRunner.get(runner)!.push(m);
         log(
           `  ${p.name} | ${runner} #${rep + 1}: ${fmt(m.makespanS, 0)} s emulated (bound ${fmt(m.boundS, 0)}; virtual ${fmt(v.makespanS, 0)}), ` +
-            `${m.succeeded}/${n} ok, ${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses (${m.clientInsidePause} known to the client), max in flight ${m.maxInFlight}, ` +
+            `${m.succeeded}/${p.n} ok, ${m.requests} requests, ${m.quota429} × 429, ${m.insidePause} inside pauses (${m.clientInsidePause} known to the client), max in flight ${m.maxInFlight}, ` +
             `${fmt(m.realS, 1)} s real at scale ${m.timeScale}, loop lag p99 ${fmt(m.lagP99Ms, 1)} ms, load ${fmt(m.load, 1)}`,
         );
       }
     }
     for (const [rows, runs] of [[emulator, byRunner], [virtual, virtualRuns]] as const) {
-      const seed = summarise(runs.get('seed-pattern')!, n);
+      if (rows === emulator && o.emulator === false) continue;
+      const seed = summarise(runs.get('seed-pattern')!, p.n);
       rows.push(seed);
       for (const runner of RUNNERS.slice(1)) {
-        const row = summarise(runs.get(runner)!, n);
+        const row = summarise(runs.get(runner)!, p.n);
         row.speedup = seed.makespanS / row.makespanS;
         rows.push(row);
       }

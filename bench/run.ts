@@ -1,17 +1,18 @@
 // `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
-//   --only <names>  comma-separated subset of: quota, memory, memory-gzip, input, batch
+//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery
 //   --quick         smaller runs for a smoke check (~7 min): 300 jobs per quota run, one run each,
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { galleryTable, runGalleryBench } from './gallery.ts';
 import { fmt } from './lib/stats.ts';
 import { inputTable, memoryTable, runMemoryBench } from './memory.ts';
 import { runQuotaBench } from './quota.ts';
 import { quotaTable, virtualTable } from './quota-table.ts';
 
-const NAMES = ['quota', 'memory', 'memory-gzip', 'input', 'batch'] as const;
+const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery'] as const;
 type Name = (typeof NAMES)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
@@ -39,6 +40,27 @@ if (only.has('quota')) {
   print(`### Ride the quota: the same profiles in virtual time (scheduler + simulated server, FakeClock), medians over seeds`);
   print();
   print(virtualTable(virtual));
+  print();
+}
+
+if (only.has('quota-virtual') && !only.has('quota')) {
+  // The virtual-time half of the quota bench alone: deterministic, seconds, free of machine load.
+  const n = quick ? 300 : 1000;
+  log(`quota (virtual time only): ${n} jobs per run`);
+  const { virtual } = await runQuotaBench({ n, reps: 3, seedReps: 3, emulator: false, log });
+  print(`### Ride the quota: virtual time (scheduler + simulated server, FakeClock), medians over 3 seeds`);
+  print();
+  print(virtualTable(virtual));
+  print();
+}
+
+if (only.has('gallery')) {
+  const sizes = quick ? [1000, 20_000] : [1000, 100_000];
+  log(`gallery: ${sizes.join(', ')} jobs`);
+  const rows = await runGalleryBench({ variants: [{ label: 'chunked (this checkout)', module: new URL('../src/report/gallery.ts', import.meta.url).href, sizes }], loads: quick ? 3 : 5, log });
+  print(`### Gallery: first cards in Chromium from file:// (bench/gallery.ts)`);
+  print();
+  print(galleryTable(rows));
   print();
 }
 
