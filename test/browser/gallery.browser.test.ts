@@ -99,7 +99,10 @@ async function open(path: string): Promise<{ page: Page; watch: Watch }> {
   return { page, watch };
 }
 
-const visibleStatuses = (page: Page) =>
+/** The page's script renders after loading data files: wait until the render a click started is on screen. */
+const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('main')?.hasAttribute('aria-busy'));
+const visibleStatuses = async (page: Page) =>
+  (await settled(page)) &&
   page.$$eval('main .card', (cards) => cards.filter((c) => !(c as HTMLElement).hidden).map((c) => c.getAttribute('data-status')));
 
 test('gallery works from file:// in Chromium: cards, images under the CSP, filters, no script injection', { skip, timeout: 20_000 }, async () => {
@@ -120,6 +123,7 @@ test('gallery works from file:// in Chromium: cards, images under the CSP, filte
   assert.deepEqual(await visibleStatuses(page), ['failed', 'failed']);
   assert.equal(await page.getAttribute('[data-filter-status="failed"]', 'aria-pressed'), 'true');
   await page.selectOption('#filter-reason', 'blocked');
+  await settled(page);
   assert.equal(await page.locator('main .card:not([hidden])').getAttribute('data-reason'), 'blocked');
   await page.click('[data-filter-status="succeeded"]');
   assert.deepEqual(await visibleStatuses(page), ['succeeded', 'succeeded', 'succeeded']);
