@@ -10,9 +10,10 @@ import { galleryTable, runGalleryBench } from './gallery.ts';
 import { fmt } from './lib/stats.ts';
 import { inputTable, memoryTable, runMemoryBench } from './memory.ts';
 import { runQuotaBench } from './quota.ts';
+import { runVertexBench } from './vertex.ts';
 import { quotaTable, virtualTable } from './quota-table.ts';
 
-const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery'] as const;
+const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex'] as const;
 type Name = (typeof NAMES)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
@@ -115,6 +116,15 @@ if (only.has('batch')) {
   print(`### Batch API: fetch and write ${n} results (bench/batch-fetch.ts)`);
   print();
   print(table);
+  print();
+}
+
+if (only.has('vertex')) {
+  const n = quick ? 200 : 400;
+  log(`vertex: ${n} prompts per run`);
+  print(`### Vertex AI: the bare 429 of dynamic shared quota, N = ${n}, medians (bench/vertex.ts)`);
+  print();
+  print(await runVertexBench({ n, reps: quick ? 1 : 3, log }));
   print();
 }
 
