@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
-//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery
+//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery, vertex
 //   --quick         smaller runs for a smoke check (~7 min): 300 jobs per quota run, one run each,
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results
 import { execFile } from 'node:child_process';
