@@ -69,7 +69,7 @@ export async function recoverCreating(
 
 /**
  * Deletes the uploaded input, the results file and the batch job. Best effort: Google rejects `files.delete`
- * on `files/batch-<id>` (its id passes the 40-character limit, gemini-api.md headline 9), and a file may be
+ * on `files/batch-<id>` (its id passes the 40-character limit of a File id, https://ai.google.dev/api/files#File), and a file may be
  * gone already (48 h retention), so such failures are skipped, not thrown.
  */
 export async function cleanupRemote(

@@ -1,4 +1,4 @@
-// Batch API calls (gemini-api.md §5), raw REST so batchStats and the operation error stay visible
+// Batch API calls (https://ai.google.dev/gemini-api/docs/batch-mode), raw REST so batchStats and the operation error stay visible
 // (the SDK drops both). Nothing is retried or polled here: batch/ owns the workflow.
 import type { GeminiClient } from './client.ts';
 import { batchId, modelPath } from './names.ts';

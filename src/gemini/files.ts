@@ -1,4 +1,4 @@
-// Files API (gemini-api.md §4): resumable upload exactly as the SDK does it, get/list/delete, and
+// Files API (https://ai.google.dev/api/files): resumable upload exactly as the SDK does it, get/list/delete, and
 // streamed download. Files up to 2 GB are read chunk by chunk, never whole, and nothing is retried here.
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';

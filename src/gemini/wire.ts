@@ -1,6 +1,7 @@
 // Hand-written JSON shapes of the Gemini REST endpoints we use (v1beta, camelCase as the server answers).
 // Type-only: the emulator imports these too, and shares nothing else with the client.
-// Source of truth: ../shared/gemini-api.md (and the recorded answer in ../shared/fixtures).
+// Source of truth: the REST reference, https://ai.google.dev/api/generate-content, https://ai.google.dev/api/batch-api
+// and https://ai.google.dev/api/files (and real recorded answers, replayed in the tests).
 
 // ---------- generateContent ----------
 

@@ -1,7 +1,7 @@
 // Limits and the per-line field schema shared by every input format (zod, so messages name the field).
 import { z } from 'zod';
 
-/** Aspect ratios the image models accept (gemini-api.md §1.2; the last four only on 3.1-flash-image). */
+/** Aspect ratios the image models accept (https://ai.google.dev/gemini-api/docs/image-generation; the last four only on 3.1-flash-image). */
 export const ASPECT_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9', '1:4', '4:1', '1:8', '8:1'] as const;
 /** Image sizes; "512" is the 3.1-flash-image half-K size. */
 export const IMAGE_SIZES = ['1K', '2K', '4K', '512'] as const;
