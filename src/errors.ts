@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'BUDGET'
   | 'API'
   | 'BATCH'
-  | 'STORAGE';
+  | 'STORAGE'
+  | 'SHARED_QUOTA';
 
 export class ImageBatchError extends Error {
   readonly code: ErrorCode;
@@ -197,8 +198,18 @@ export class StorageError extends ImageBatchError {
   }
 }
 
+/** The shared quota's Redis stayed unreachable longer than its timeout: nothing new could start safely. */
+export class SharedQuotaUnavailableError extends ImageBatchError {
+  /** How long Redis had been unreachable (ms). */
+  readonly downMs: number;
+  constructor(message: string, downMs: number, options?: { cause?: unknown }) {
+    super('SHARED_QUOTA', message, options);
+    this.downMs = downMs;
+  }
+}
+
 /** Errors that end a run (exit code 3 in the CLI). */
-export type RunLevelError = AuthError | PermissionError | ModelNotFoundError | QuotaExhaustedError | BillingError | BudgetExceededError;
+export type RunLevelError = AuthError | PermissionError | ModelNotFoundError | QuotaExhaustedError | BillingError | BudgetExceededError | SharedQuotaUnavailableError;
 
 export const isImageBatchError = (e: unknown): e is ImageBatchError => e instanceof ImageBatchError;
 export const isInputError = (e: unknown): e is InputError => e instanceof InputError;
@@ -214,4 +225,5 @@ export const isRunLevelError = (e: unknown): e is RunLevelError =>
   e instanceof ModelNotFoundError ||
   e instanceof QuotaExhaustedError ||
   e instanceof BillingError ||
-  e instanceof BudgetExceededError;
+  e instanceof BudgetExceededError ||
+  e instanceof SharedQuotaUnavailableError;

@@ -6,6 +6,8 @@ import { systemClock } from './internal/clock.ts';
 import { DEFAULT_MODEL } from './models/index.ts';
 import type { JobInput, Result, RunEvent } from './types.ts';
 import type { Backend } from './gemini/backend.ts';
+import { resolveSharedQuota } from './quota/options.ts';
+import type { ResolvedSharedQuota, SharedQuotaOptions } from './quota/options.ts';
 
 export { DEFAULT_MODEL };
 
@@ -65,6 +67,12 @@ export interface GenerateOptions {
    * AI and the Developer API, which serve the same models) share cached answers. @default the endpoint
    */
   cacheNamespace?: string;
+  /**
+   * Share the project's quota with other processes and machines through Redis: a redis:// or rediss:// URL, or
+   * options (group, outage timeout, fallback). Rates, pauses, in-flight slots and the adaptive state become the
+   * group's. @default env IMAGEBATCH_SHARED_QUOTA, else off (no Redis client is loaded)
+   */
+  sharedQuota?: string | SharedQuotaOptions;
 }
 
 /** Options of runToDisk(): a run's options plus the output folder's. */
@@ -115,6 +123,7 @@ export interface ResolvedOptions {
   env: Record<string, string | undefined>;
   backend?: Backend;
   cacheNamespace?: string;
+  sharedQuota?: ResolvedSharedQuota;
 }
 
 function positiveInt(name: string, v: unknown, fallback: number): number {
@@ -172,5 +181,6 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     env: o.env ?? process.env,
     backend: o.backend,
     cacheNamespace: nonEmpty('cacheNamespace', o.cacheNamespace),
+    sharedQuota: resolveSharedQuota(o.sharedQuota, o.env ?? process.env),
   };
 }

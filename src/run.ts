@@ -67,6 +67,24 @@ export function generateImages(jobs: JobsSource, options: GenerateImagesOptions 
 }
 
 async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, cache: ImageCache | undefined, skip: GenerateImagesOptions['skip']): AsyncGenerator<Result> {
+  // A shared quota takes over the rates, the adaptive limit and the learner (group-wide, in Redis); the pool keeps
+  // this process's ceiling, retries and pauses.
+  const quota = o.sharedQuota && (await import('./quota/index.ts')).openSharedQuota<Job>({
+    shared: o.sharedQuota,
+    baseUrl: client.baseUrl,
+    keyHash: client.keyHash,
+    modelOf: (job) => job.model ?? o.model,
+    requestsPerMinute: o.requestsPerMinute,
+    imagesPerMinute: o.imagesPerMinute,
+    concurrency: o.concurrency,
+    adaptive: o.adaptive,
+    learnRate: true,
+    leaseTtlMs: o.timeoutMs + 30_000,
+    clock: o.clock,
+    random: o.random,
+    warn: (message) => o.onEvent({ type: 'warning', message, at: o.clock.now() }),
+  });
+  const coordinator = quota ? await quota : undefined;
   const hard = new AbortController();
   const onAbort = () => hard.abort(o.signal?.reason);
   if (o.signal?.aborted) onAbort();
@@ -150,9 +168,11 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   const pool = runPool<Job>(admitted(), {
     concurrency: o.concurrency,
-    adaptive: o.adaptive,
-    requestsPerMinute: o.requestsPerMinute,
-    imagesPerMinute: o.imagesPerMinute,
+    adaptive: coordinator ? false : o.adaptive,
+    requestsPerMinute: coordinator ? undefined : o.requestsPerMinute,
+    imagesPerMinute: coordinator ? undefined : o.imagesPerMinute,
+    learnRate: !coordinator,
+    coordinator,
     retry: { maxAttempts: o.maxAttempts, maxRetryDelayMs: o.maxRetryDelayMs },
     ordered: o.ordered,
     clock: o.clock,
@@ -214,6 +234,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
     throw err;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    await coordinator?.close();
   }
   // A stopped run leaves gaps (jobs never started, retries dropped): release what waits behind them.
   if (order) yield* order.flush();

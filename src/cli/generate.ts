@@ -17,8 +17,10 @@ import { cliMessage, generateConflicts, givenBy, reportConflicts } from './confl
 import type { Given } from './conflicts.ts';
 import { inputOptions } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
+import { addSharedQuotaOptions, sharedQuotaOption } from './quota.ts';
+import type { SharedQuotaFlags } from './quota.ts';
 
-export interface GenerateFlags extends ModeFlags, InputFlags {
+export interface GenerateFlags extends ModeFlags, InputFlags, SharedQuotaFlags {
   out: string;
   concurrency: number;
   adaptive: boolean;
@@ -44,7 +46,7 @@ export interface GenerateFlags extends ModeFlags, InputFlags {
 }
 
 export function addGenerateCommand(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
     .description('generate one image per prompt (a .txt, .jsonl or .csv file, or - for stdin) into an output folder')
     .argument('<file>', 'prompts: .txt (one per line, # comments), .jsonl ({"prompt", "key"?, "model"?, "aspectRatio"?, "imageSize"?, ...}), .csv (a prompt column), or -')
@@ -80,9 +82,9 @@ export function addGenerateCommand(program: Command): void {
     .addOption(new Option('--mode <mode>', 'stream (now), batch (Batch API: half price, results within 24 h) or auto').choices(['stream', 'batch', 'auto']).default('auto'))
     .option('--deadline <duration>', 'how long results may take (e.g. 24h); auto picks batch only with one', deadlineFlag)
     .option('--batch-threshold <n>', 'auto: use batch from this many prompts on', int(), 500)
-    .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false)
-    .action(async (file: string, flags: GenerateFlags, cmd: Command) => {
-      process.exitCode = await runGenerate(file, flags, givenBy(cmd));
+    .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false);
+  addSharedQuotaOptions(cmd).action(async (file: string, flags: GenerateFlags, command: Command) => {
+    process.exitCode = await runGenerate(file, flags, givenBy(command));
     });
 }
 
@@ -150,6 +152,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         ordered: flags.ordered,
         fsync: flags.fsync,
         gallery: flags.gallery,
+        sharedQuota: sharedQuotaOption(flags),
         stopSignal: stop.soft,
         signal: stop.hard,
         onEvent: (e) => {

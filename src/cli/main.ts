@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { addBatchCommands } from './batch.ts';
 import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
+import { addQuotaCommand } from './quota.ts';
 import { addReportCommand } from './report.ts';
 import { cliMessage } from './conflicts.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
@@ -22,12 +23,13 @@ export function buildProgram(): Command {
   addReportCommand(program);
   addEmulatorCommand(program);
   addBatchCommands(program);
+  addQuotaCommand(program);
   program.addHelpText(
     'after',
     `
 Exit codes: 0 all succeeded, 1 some jobs failed, 2 usage or input error (nothing sent),
             3 stopped by a run-level failure (bad key, daily quota, unknown model, budget), 130 Ctrl-C, 143 SIGTERM.
-Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, IMAGEBATCH_CACHE_DIR, NO_COLOR.`,
+Environment: GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, IMAGEBATCH_CACHE_DIR, IMAGEBATCH_SHARED_QUOTA, NO_COLOR.`,
   );
   return program;
 }

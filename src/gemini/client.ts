@@ -2,6 +2,7 @@
 // It makes exactly one attempt per call (the single retry policy lives in scheduler/retry.ts)
 // and the key travels only in the x-goog-api-key header, never in a URL, message or result.
 import { ApiError, AuthError, OptionError } from '../errors.ts';
+import { sha256Hex } from '../internal/hash.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
 import { Attempt, describeNetworkError } from './attempt.ts';
 import type { Backend } from './backend.ts';
@@ -89,6 +90,11 @@ type Exchange<T> = { ok: true; value: T } | { ok: false; failure: ErrorOutcome }
 
 export class GeminiClient {
   readonly baseUrl: string;
+  /**
+   * A one-way fingerprint of the API key (sha256 hex; of the endpoint for a backend without a key, e.g. Vertex's
+   * project and location), to tell quotas apart without holding a key (the shared quota's default group).
+   */
+  readonly keyHash: string;
   readonly apiVersion: string;
   readonly timeoutMs: number;
   /** Which service this client talks to: 'gemini' or 'vertex'. */
@@ -114,6 +120,8 @@ export class GeminiClient {
       this.#origin = new URL(backend.baseUrl).origin;
       this.apiVersion = backend.apiVersion;
       this.endpointId = backend.id;
+      // No key here: the project (named by the endpoint) owns the quota, so it stands in for the key.
+      this.keyHash = sha256Hex(`imagebatch endpoint\n${backend.id}`);
       this.timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? 120_000);
       this.#fetch = checkFetch(options.fetch ?? globalThis.fetch);
       this.#headers = checkHeaders(options.headers ?? {});
@@ -124,6 +132,7 @@ export class GeminiClient {
     // Never echo the value: a wrong paste may still be a real key.
     if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new AuthError('the API key contains spaces or non-ASCII characters');
     this.#apiKey = apiKey;
+    this.keyHash = sha256Hex(`imagebatch key\n${apiKey}`);
     this.#redact = createRedactor([apiKey]);
 
     this.baseUrl = resolveBaseUrl(options.baseUrl, env, this.#redact);

@@ -4,6 +4,7 @@
 
 import type { Outcome } from '../types.ts';
 import { Admission } from './admission.ts';
+import type { Coordinator } from './coordinator.ts';
 import type { Release } from './limiter.ts';
 import { decide, perDayQuotaIds } from './retry.ts';
 import type { Decision, RetryPolicyOptions } from './retry.ts';
@@ -35,6 +36,14 @@ interface Running<J> {
   inFlightAtStart: number;
   controller: AbortController;
   release: Release;
+  /** The coordinator's lease, when one gates the pool. */
+  lease?: string;
+  done: Promise<void>;
+}
+
+/** An attempt admitted locally that waits for the coordinator's lease. */
+interface Acquiring {
+  controller: AbortController;
   done: Promise<void>;
 }
 
@@ -53,6 +62,7 @@ export class PoolEngine<J> {
   private sourceDone = false;
   private readonly waiting: Waiting<J>[] = [];
   private readonly running = new Map<number, Running<J>>();
+  private acquiring?: Acquiring;
   private seq = 0;
   private ids = 0;
   private stopping?: StopWhy;
@@ -105,6 +115,7 @@ export class PoolEngine<J> {
     this.closing ??= (async () => {
       this.abortAll();
       for (const d of this.detach) d();
+      await this.acquiring?.done;
       await Promise.allSettled([...this.running.values()].map((r) => r.done));
       await this.pump;
     })();
@@ -131,18 +142,19 @@ export class PoolEngine<J> {
     const now = this.o.clock.now();
     this.admission.tick(now);
     if (this.stopping) {
-      if (this.running.size === 0) this.finish();
+      if (this.running.size === 0 && !this.acquiring) this.finish();
       return undefined;
     }
     for (;;) {
       // User callbacks run inside this loop ('started' events, canStart) and may stop or abort the pool.
-      if (this.stopping || this.finished) return undefined;
+      // One coordinator request at a time: its answer decides what the next start may be.
+      if (this.stopping || this.finished || this.acquiring) return undefined;
       const head = this.waiting[0];
       const item = head && head.dueAt <= now ? head : undefined;
       const entry = item ? item.entry : this.staged && this.admitting() ? this.staged : undefined;
       if (!entry) {
         if (!this.staged && !this.pulling && !this.sourceDone && this.admitting()) this.pull();
-        if (this.running.size === 0 && this.waiting.length === 0 && !this.staged && !this.pulling && this.sourceDone) {
+        if (this.running.size === 0 && this.waiting.length === 0 && !this.staged && !this.pulling && !this.acquiring && this.sourceDone) {
           this.finish();
           return undefined;
         }
@@ -160,8 +172,31 @@ export class PoolEngine<J> {
       if (!release) return undefined;
       if (item) this.waiting.shift();
       else this.staged = undefined;
-      this.launch(entry, id, release, now);
+      if (this.o.coordinator) this.acquire(this.o.coordinator, entry, id, release);
+      else this.launch(entry, id, release, now);
     }
+  }
+
+  /** Asks the coordinator for a lease, then launches; a job admitted but never started while stopping is left to a resume. */
+  private acquire(c: Coordinator<J>, entry: Entry<J>, id: number, release: Release): void {
+    const controller = new AbortController();
+    const done = c.acquire(entry.job, entry.cost, controller.signal).then(
+      (lease) => {
+        this.acquiring = undefined;
+        if (this.stopping || this.finished) {
+          release();
+          c.release(lease);
+        } else this.launch(entry, id, release, this.o.clock.now(), lease);
+        this.pumpWake.notify();
+      },
+      (e: unknown) => {
+        this.acquiring = undefined;
+        release();
+        if (!controller.signal.aborted) this.stop('run_error', e);
+        this.pumpWake.notify();
+      },
+    );
+    this.acquiring = { controller, done };
   }
 
   /** May a new job be taken in? Bounded: results unconsumed, jobs held, and no new work while probing. */
@@ -176,11 +211,11 @@ export class PoolEngine<J> {
     return Number.isFinite(at) ? Math.max(at - now, 0.001) : undefined;
   }
 
-  private launch(entry: Entry<J>, id: number, release: Release, now: number): void {
+  private launch(entry: Entry<J>, id: number, release: Release, now: number, lease?: string): void {
     entry.attempts++;
     if (entry.attempts === 1) entry.firstStartAt = now;
     const controller = new AbortController();
-    const run: Running<J> = { entry, id, startedAt: now, inFlightAtStart: this.admission.inFlight, controller, release, done: Promise.resolve() };
+    const run: Running<J> = { entry, id, startedAt: now, inFlightAtStart: this.admission.inFlight, controller, release, lease, done: Promise.resolve() };
     this.running.set(id, run);
     this.emit({ type: 'started', job: entry.job, attempt: entry.attempts, at: now });
     const ctx: AttemptContext = { attempt: entry.attempts, reinforce: entry.reinforce, signal: controller.signal };
@@ -201,18 +236,25 @@ export class PoolEngine<J> {
   private onFinished(run: Running<J>, outcome: Outcome): void {
     this.running.delete(run.id);
     run.release();
-    if (this.aborted) return;
+    if (this.aborted) return this.report(run, outcome);
     const now = this.o.clock.now();
     const { entry } = run;
     this.admission.finished(run, outcome, now);
     if (outcome.kind === 'no_image') entry.noImageCount++;
     const waitedOut = this.waitedOutBy(run.startedAt);
     const d = decide(outcome, { attempt: entry.attempts, noImageCount: entry.noImageCount, now, waitedOut }, this.retry, this.o.random);
+    this.report(run, outcome, d);
     if (d.action === 'done' || d.action === 'give_up') this.settle(entry, outcome, d.action, now);
     else if (d.action === 'stop_run') this.stop('run_error', d.error);
     else if (!this.stopping) this.scheduleRetry(entry, outcome, d, now);
     // A retry decided while stopping is dropped: the job is not done, a resume re-runs it.
     this.pumpWake.notify();
+  }
+
+  private report(run: Running<J>, outcome: Outcome, d?: Decision): void {
+    if (run.lease === undefined) return;
+    const pauseMs = d?.action === 'retry' && d.serverDelay ? d.delayMs : undefined;
+    this.o.coordinator?.release(run.lease, { outcome, pauseMs, stopError: d?.action === 'stop_run' ? d.error : undefined });
   }
 
   private scheduleRetry(entry: Entry<J>, outcome: Outcome, d: Extract<Decision, { action: 'retry' }>, now: number): void {
@@ -278,6 +320,7 @@ export class PoolEngine<J> {
     if (why === 'run_error') this.setError(error);
     if (this.stopping || this.finished) return;
     this.stopping = why;
+    this.acquiring?.controller.abort();
     this.emit({ type: 'stopping', why, at: this.o.clock.now() });
     this.pumpWake.notify();
   }
@@ -291,6 +334,7 @@ export class PoolEngine<J> {
   private abortAll(): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.acquiring?.controller.abort();
     const reason = this.o.signal?.aborted ? this.o.signal.reason : new DOMException('The pool was closed', 'AbortError');
     for (const r of this.running.values()) r.controller.abort(reason);
     this.finish();

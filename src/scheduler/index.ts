@@ -18,6 +18,8 @@
 //   budget.ts     backoff retries ≤ 20 % of attempts per minute (10 always allowed)
 //   retry.ts      the one retry policy (pure)
 //   results.ts    completion-order or input-order buffer; wakeup.ts: level-triggered wake + abortable sleep
+//   coordinator.ts  optional outside authority (a quota shared through Redis, src/quota/): one lease request
+//                 at a time after the local checks; every attempt's end is reported to it
 // Behaviour worth knowing:
 //   - A 429 with RetryInfo pauses every start until the announced time plus this retry's jitter; the job
 //     that was told goes first when it ends. Server-delay retries still count towards maxAttempts.
@@ -41,4 +43,5 @@ export type { RetryBudgetOptions } from './budget.ts';
 export { decide, defaultRetryPolicy, resolveRetryOptions, backoffDelayMs, serverDelayMs, isTransientError, humanMs } from './retry.ts';
 export type { Decision, RetryContext, RetryPolicyOptions } from './retry.ts';
 export { runPool, resolvePoolOptions } from './pool.ts';
+export type { AttemptReport, Coordinator } from './coordinator.ts';
 export type { AttemptContext, PoolEvent, PoolOptions, ResolvedPoolOptions, Settled } from './pool.ts';

@@ -12,6 +12,7 @@ import type { RetryBudgetOptions } from './budget.ts';
 import { RetryBudget } from './budget.ts';
 import type { RetryPolicyOptions } from './retry.ts';
 import { resolveRetryOptions } from './retry.ts';
+import type { Coordinator } from './coordinator.ts';
 import { PoolEngine } from './engine.ts';
 
 export interface AttemptContext {
@@ -93,6 +94,11 @@ export interface PoolOptions<J> {
   canStart?(job: J): boolean;
   /** Progress events. Exceptions thrown here are ignored. @default undefined */
   onEvent?(e: PoolEvent<J>): void;
+  /**
+   * An admission authority shared with other processes (src/quota/): asked for a lease before every attempt that
+   * passed the local checks, told how each ended. @default undefined (this process decides alone)
+   */
+  coordinator?: Coordinator<J>;
 }
 
 /** PoolOptions with every default applied and validated. */
@@ -116,6 +122,7 @@ export interface ResolvedPoolOptions<J> {
   stopSignal?: AbortSignal;
   canStart?: (job: J) => boolean;
   onEvent?: (e: PoolEvent<J>) => void;
+  coordinator?: Coordinator<J>;
 }
 
 export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J> {
@@ -157,6 +164,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
     stopSignal: o.stopSignal,
     canStart: o.canStart,
     onEvent: o.onEvent,
+    coordinator: o.coordinator,
   };
 }
 
