@@ -40,6 +40,8 @@ export { writeGallery } from './report/gallery.ts';
 export { summarize } from './report/summary.ts';
 export { costOfUsage, estimateCost, knownModel } from './report/cost.ts';
 export { formatMs, formatUsd } from './report/format.ts';
+export { sharedQuotaStatus } from './quota/index.ts';
+export type { SharedQuotaOptions, QuotaStatus, ModelQuotaStatus } from './quota/index.ts';
 export { GeminiClient } from './gemini/client.ts';
 export type { GeminiClientOptions } from './gemini/client.ts';
 export { buildRequest } from './gemini/request.ts';

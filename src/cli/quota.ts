@@ -1,10 +1,8 @@
 // The shared-quota flags of `generate` and `imagebatch quota status`.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { OptionError } from '../errors.ts';
-import type { SharedQuotaOptions } from '../quota/options.ts';
-import type { QuotaStatus } from '../quota/status.ts';
-import { resolveSharedQuota } from '../quota/options.ts';
+import { OptionError, isAuthError, isOptionError, sharedQuotaStatus } from '../index.ts';
+import type { QuotaStatus, SharedQuotaOptions } from '../index.ts';
 import { EXIT } from './exit.ts';
 import { int, positive, secondsToMs } from './flags.ts';
 
@@ -50,48 +48,22 @@ export function addQuotaCommand(program: Command): void {
 
 async function quotaStatus(flags: SharedQuotaFlags & { json: boolean }): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
-  let shared;
+  let status: QuotaStatus;
   try {
-    shared = resolveSharedQuota(sharedQuotaOption(flags), process.env);
-  } catch (e) {
-    err(`imagebatch: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT.usage;
-  }
-  if (!shared) {
-    err('imagebatch: quota status needs --shared-quota URL (or IMAGEBATCH_SHARED_QUOTA)');
-    return EXIT.usage;
-  }
-  const { connectRedis } = await import('../quota/connect.ts');
-  const { readStatus } = await import('../quota/status.ts');
-  const { defaultGroup } = await import('../quota/keys.ts');
-  let redis;
-  try {
-    redis = await connectRedis(shared.url);
-  } catch (e) {
-    err(`imagebatch: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT.usage;
-  }
-  try {
-    let group = shared.group;
-    if (group === undefined) {
-      // The default group of this endpoint and key, as generate would derive it.
-      const { GeminiClient } = await import('../gemini/client.ts');
-      let client;
-      try {
-        client = new GeminiClient({});
-      } catch (e) {
-        err(`imagebatch: name the group with --quota-group, or set the key the runs use: ${e instanceof Error ? e.message : String(e)}`);
-        return EXIT.usage;
-      }
-      group = defaultGroup(client.baseUrl, client.keyHash);
+    const option = sharedQuotaOption(flags);
+    if (!option) {
+      err('imagebatch: quota status needs --shared-quota URL (or IMAGEBATCH_SHARED_QUOTA)');
+      return EXIT.usage;
     }
-    const status = await readStatus(redis.client, group, shared.windowMs);
-    if (flags.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-    else process.stdout.write(formatStatus(status));
-    return EXIT.ok;
-  } finally {
-    await redis.close();
+    status = await sharedQuotaStatus(option);
+  } catch (e) {
+    if (!isOptionError(e) && !isAuthError(e)) throw e;
+    const hint = isAuthError(e) ? ' (name the group with --quota-group, or set the key the runs use)' : '';
+    err(`imagebatch: ${e.message}${hint}`);
+    return EXIT.usage;
   }
+  process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
+  return EXIT.ok;
 }
 
 function formatStatus(s: QuotaStatus): string {

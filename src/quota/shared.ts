@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../internal/clock.ts';
 import { abortReason } from '../internal/clock.ts';
-import { QuotaExhaustedError, SharedQuotaUnavailableError } from '../errors.ts';
+import { BillingError, QuotaExhaustedError, SharedQuotaUnavailableError } from '../errors.ts';
 import { RateLimiter, isTransientError } from '../scheduler/index.ts';
 import type { AttemptReport, Coordinator } from '../scheduler/index.ts';
 import { Wakeup } from '../scheduler/wakeup.ts';
@@ -140,7 +140,7 @@ export class SharedQuota<J> implements Coordinator<J> {
     const quota = error?.reason === 'quota';
     const perMinute = quota && error.retryAfterMs !== undefined && error.retryAfterMs <= this.c.shared.windowMs && /PerMinute/i.test(error.quotaId ?? '');
     const stop = report.stopError;
-    const groupStop = stop instanceof QuotaExhaustedError || (stop !== undefined && /billing/i.test(stop.message));
+    const groupStop = stop instanceof QuotaExhaustedError || stop instanceof BillingError;
     const stopTtl = Math.min(error?.retryAfterMs ?? 3_600_000, 86_400_000);
     return [kind, quota ? 1 : 0, Math.max(0, report.pauseMs ?? 0), perMinute ? error.retryAfterMs! : -1, groupStop ? stop.message : '', Math.max(1, Math.ceil(stopTtl))];
   }

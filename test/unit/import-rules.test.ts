@@ -79,3 +79,16 @@ test('models/ is data and lookups: it imports nothing else of src/', () => {
   const bad = within('models').filter((i) => i.target.endsWith('.ts') && !i.target.startsWith('models/'));
   assert.equal(bad.length, 0, show(bad));
 });
+
+test('Redis stays in quota/: the scheduler only knows its Coordinator interface, and ioredis is imported lazily', () => {
+  const schedulerBad = within('scheduler').filter((i) => /^(quota\/|ioredis)/.test(i.target));
+  assert.equal(schedulerBad.length, 0, show(schedulerBad));
+  const redisUsers = all.filter((i) => i.target === 'ioredis');
+  assert.ok(redisUsers.length > 0, 'no ioredis import found: the check would pass vacuously');
+  const outside = redisUsers.filter((i) => !i.file.startsWith('quota/'));
+  assert.equal(outside.length, 0, show(outside));
+  // A value import of ioredis is a dynamic import() (only a --shared-quota run pays for it); static ones are types.
+  const text = readFileSync(join(SRC, 'quota/connect.ts'), 'utf8');
+  assert.match(text, /await import\('ioredis'\)/);
+  assert.ok(redisUsers.every((i) => i.typeOnly || /import\(/.test(readFileSync(join(SRC, i.file), 'utf8'))), show(redisUsers));
+});
