@@ -28,7 +28,7 @@ export function sharedQuotaOption(flags: SharedQuotaFlags, env: Record<string, s
   const url = flags.sharedQuota ?? (env.IMAGEBATCH_SHARED_QUOTA?.trim() || undefined);
   if (url === undefined) {
     const stray = (['quotaGroup', 'sharedQuotaTimeout', 'sharedQuotaFallback', 'expectedProcesses'] as const).find((k) => flags[k] !== undefined);
-    if (stray) throw new OptionError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, flags[stray], 'used together with --shared-quota (or IMAGEBATCH_SHARED_QUOTA)');
+    if (stray) throw new OptionError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, flags[stray], 'a --shared-quota URL (or IMAGEBATCH_SHARED_QUOTA) alongside');
     return undefined;
   }
   return { url, group: flags.quotaGroup, timeoutMs: secondsToMs(flags.sharedQuotaTimeout), fallback: flags.sharedQuotaFallback, expectedProcesses: flags.expectedProcesses };

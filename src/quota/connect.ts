@@ -53,7 +53,8 @@ export async function connectRedis(url: string, o: ConnectOptions = {}): Promise
     client.disconnect();
     // A refused login surfaces as an 'error' event; the command only sees the closed connection.
     const msgOf = (x: unknown) => (x instanceof Error ? x.message : String(x));
-    const msg = [msgOf(e), lastError === undefined ? '' : msgOf(lastError)].find((m) => /NOAUTH|WRONGPASS|AUTH/i.test(m)) ?? msgOf(e);
+    const seen = [msgOf(e), lastError === undefined ? '' : msgOf(lastError)];
+    const msg = seen.find((m) => /NOAUTH|WRONGPASS|AUTH/i.test(m)) ?? (seen[1] || seen[0]!);
     const auth = /NOAUTH|WRONGPASS|AUTH/i.test(msg);
     throw new OptionError('sharedQuota', redactUrl(url), auth ? `credentials Redis accepts (${msg})` : `a Redis server that answers (${msg})`);
   }
