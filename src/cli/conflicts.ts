@@ -36,6 +36,7 @@ const STREAM_ONLY: Record<string, string> = {
   grace: '--grace',
   cache: '--no-cache',
   cacheDir: '--cache-dir',
+  sharedQuota: '--shared-quota',
 };
 
 export function generateConflicts(f: GenerateView, given: Given): Conflicts {
