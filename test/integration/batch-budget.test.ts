@@ -24,7 +24,7 @@ describe('batch budgets', () => {
     const out = env.dir('over');
     const estimate = estimateCost(MODEL, 12, { mode: 'batch' });
     assert.ok(estimate > 0.01);
-    await assert.rejects(submitBatch(jobs(12), { ...env.client, out, maxCostUsd: 0.01, maxRequestsPerBatch: 5, inlineMaxRequests: 0 }), (e: unknown) => {
+    await assert.rejects(submitBatch(jobs(12), { ...env.client, model: MODEL, out, maxCostUsd: 0.01, maxRequestsPerBatch: 5, inlineMaxRequests: 0 }), (e: unknown) => {
       assert.ok(e instanceof BatchBudgetError);
       assert.equal(e.requests, 12);
       assert.ok(Math.abs(e.estimateUsd - estimate) < 1e-9, `${e.estimateUsd} vs ${estimate}`);
