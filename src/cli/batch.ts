@@ -27,7 +27,7 @@ import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
 import { cliMessage, givenBy, reportConflicts, submitConflicts } from './conflicts.ts';
-import { inputOptions } from './input-flags.ts';
+import { inputOptions, ttyHint } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 
 interface CommonFlags {
@@ -224,6 +224,7 @@ async function waitCommand(flags: CollectFlags, wait: boolean, emulator?: Emulat
 }
 
 async function submitCommand(file: string, flags: SubmitFlags): Promise<number> {
+  if (file === '-') ttyHint(err);
   const input = await openInput(file, inputOptions(flags));
   const emulator = flags.emulator ? await startEmulator({}) : undefined;
   try {

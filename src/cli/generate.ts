@@ -15,7 +15,7 @@ import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
 import { cliMessage, generateConflicts, givenBy, reportConflicts } from './conflicts.ts';
 import type { Given } from './conflicts.ts';
-import { inputOptions } from './input-flags.ts';
+import { inputOptions, ttyHint } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 import { addSharedQuotaOptions, sharedQuotaOption } from './quota.ts';
 import type { SharedQuotaFlags } from './quota.ts';
@@ -100,6 +100,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
   }
   let input;
   try {
+    if (file === '-') ttyHint(err);
     input = await openInput(file, inputOptions(flags));
   } catch (e) {
     if (isInputError(e)) {

@@ -22,3 +22,8 @@ export function inputOptions(f: InputFlags): InputOptions {
     allowOutsideRefs: f.allowOutsideRefs,
   };
 }
+
+/** `generate -` typed at a terminal waits for prompts: say so, and how to end them. */
+export function ttyHint(write: (line: string) => void, stdin: { isTTY?: boolean } = process.stdin): void {
+  if (stdin.isTTY) write('imagebatch: reading prompts from the terminal, one per line; end with Ctrl-D (Ctrl-Z then Enter on Windows), Ctrl-C to cancel.');
+}

@@ -21,7 +21,7 @@ import { sniffEncoding, type TextEncodingName } from './encoding.ts';
 import { scan, type ScanOptions } from './jobs.ts';
 import { ASPECT_RATIOS, IMAGE_SIZES } from './schema.ts';
 import { formatFromPath, type InputFormat } from './sources.ts';
-import { releaseStdin, spoolStdin } from './stdin.ts';
+import { releaseSpool, spool } from './spool.ts';
 import { compileTemplate } from './template.ts';
 
 export { jobKey } from './key.ts';
@@ -74,8 +74,9 @@ export async function validateInput(file: string, options: InputOptions = {}): P
 
 /**
  * Pass 2: yields jobs lazily. Throws InputError on the first bad line (run validateInput first to get all of them).
- * For '-', stdin is copied to a temp file shared with validateInput on the same stream; openInput's cleanup removes
- * it, otherwise it is removed at process exit.
+ * For '-' (stdin) and for a path that is a pipe, `<(…)` or a FIFO, the bytes are copied once to a temp file shared
+ * with validateInput; openInput's cleanup removes it, otherwise it is removed at process exit (or on SIGINT/SIGTERM
+ * while the copy is being made).
  */
 export function readJobs(file: string, options: InputOptions = {}): AsyncIterable<Job> {
   return generate(file, options);
@@ -94,12 +95,10 @@ async function* generate(file: string, options: InputOptions): AsyncGenerator<Jo
   if (n === 0) throw new InputError([{ file: o.file, line: 0, message: 'no prompts' }]);
 }
 
-/** Validates, throws InputError with ALL issues if any, else returns the lazy jobs, their count and a cleanup (stdin copy). */
+/** Validates, throws InputError with ALL issues if any, else returns the lazy jobs, their count and a cleanup (removes the copy of stdin or a pipe). */
 export async function openInput(file: string, options: InputOptions = {}): Promise<{ jobs: AsyncIterable<Job>; count: number; cleanup(): Promise<void> }> {
-  const stdin = file === '-' ? (options.stdin ?? process.stdin) : undefined;
-  const cleanup = async () => {
-    if (stdin) await releaseStdin(stdin);
-  };
+  const source = file === '-' ? (options.stdin ?? process.stdin) : file;
+  const cleanup = () => releaseSpool(source);
   try {
     const { jobs, issues } = await validateInput(file, options);
     if (issues.length) throw new InputError(issues);
@@ -130,12 +129,12 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
   let path: string;
   let display: string;
   if (file === '-') {
-    path = await spoolStdin(options.stdin ?? process.stdin, signal);
+    path = await spool(options.stdin ?? process.stdin, signal);
     display = '<stdin>';
   } else {
-    path = file;
     display = file;
-    await checkReadable(file);
+    // A pipe, `<(…)` or a FIFO gives its bytes once: copied, so that both passes read them.
+    path = (await checkReadable(file)) ? file : await spool(file, signal);
   }
   const encoding = await checkEncoding(path, display);
   const baseDir = resolve(options.baseDir ?? (file === '-' ? process.cwd() : dirname(resolve(file))));
@@ -164,10 +163,13 @@ async function checkEncoding(path: string, display: string): Promise<TextEncodin
   return encoding;
 }
 
-async function checkReadable(file: string): Promise<void> {
+/** Throws InputError when `file` cannot be read; returns whether it is a regular file (else it is read once). */
+async function checkReadable(file: string): Promise<boolean> {
   let why: string | undefined;
+  let regular = false;
   try {
     const st = await stat(file);
+    regular = st.isFile();
     if (st.isDirectory()) why = 'is a directory, not a prompt file';
     else await access(file, constants.R_OK);
   } catch (e) {
@@ -175,4 +177,5 @@ async function checkReadable(file: string): Promise<void> {
     why = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'error'})`;
   }
   if (why) throw new InputError([{ file, line: 0, message: why }]);
+  return regular;
 }
