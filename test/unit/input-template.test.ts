@@ -142,7 +142,7 @@ describe('variants and keys', () => {
 
 describe('stdin', () => {
   test("'-' reads the provided stream once for both passes and cleanup removes the temp copy", async () => {
-    const before = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-stdin-'));
+    const before = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-input-'));
     const stdin = Readable.from([Buffer.from('# c\r\na fox\r\n'), Buffer.from('a cat\n')]);
     const r = await openInput('-', { stdin });
     assert.equal(r.count, 2);
@@ -151,10 +151,10 @@ describe('stdin', () => {
       ['a fox', '<stdin>', 2],
       ['a cat', '<stdin>', 3],
     ]);
-    const during = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-stdin-'));
+    const during = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-input-'));
     assert.equal(during.length, before.length + 1);
     await r.cleanup();
-    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-stdin-'));
+    const after = (await readdir(tmpdir())).filter((n) => n.startsWith('imagebatch-input-'));
     assert.deepEqual(after.sort(), before.sort());
   });
 
