@@ -181,7 +181,11 @@ export class PoolEngine<J> {
   private acquire(c: Coordinator<J>, entry: Entry<J>, id: number, release: Release): void {
     const controller = new AbortController();
     const done = c.acquire(entry.job, entry.cost, controller.signal).then(
-      (lease) => {
+      async (lease) => {
+        // A pause announced while the lease was on its way (another attempt's 429) still holds for this start.
+        for (let until = this.admission.pausedUntil; until !== undefined && until > this.o.clock.now() && !this.stopping && !this.finished; until = this.admission.pausedUntil) {
+          await this.o.clock.sleep(until - this.o.clock.now(), controller.signal).catch(() => undefined);
+        }
         this.acquiring = undefined;
         if (this.stopping || this.finished) {
           release();

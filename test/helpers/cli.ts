@@ -26,7 +26,7 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-const SCRUBBED = ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_BASE_URL', 'GOOGLE_GEMINI_BASE_URL', 'IMAGEBATCH_CACHE_DIR', 'NO_COLOR', 'FORCE_COLOR', 'CI'];
+const SCRUBBED = ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_BASE_URL', 'GOOGLE_GEMINI_BASE_URL', 'IMAGEBATCH_CACHE_DIR', 'IMAGEBATCH_SHARED_QUOTA', 'NO_COLOR', 'FORCE_COLOR', 'CI'];
 
 /** The child's environment: ours without keys and overrides, the cache inside cwd, plus `extra`. */
 export function cleanEnv(cwd: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
