@@ -172,7 +172,7 @@ test('the learned rate: a per-minute 429 dates its window and the group paces at
   const c = await client();
   const slots = (await c.client.zrange(modelKeys(group, 'm')[5]!, '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
   assert.equal(slots.length, 7);
-  const retryAfterMs = 1000 - (slots[6]! - slots[1]!) + 0.5;
+  const retryAfterMs = 1000 - (slots[6]! - slots[1]!) - 0.5;
   p.release(lease, { outcome: q429(retryAfterMs) });
   await p.close();
   const rate = Number(await c.client.hget(modelKeys(group, 'm')[6]!, 'rate'));
