@@ -19,7 +19,9 @@ export type {
   RunSummary,
 } from './types.ts';
 export * from './errors.ts';
-export { DEFAULT_MODEL, resolveOptions } from './options.ts';
+export { DEFAULT_MODEL, DEFAULTS } from './defaults.ts';
+export { VERSION } from './internal/version.ts';
+export { resolveOptions } from './options.ts';
 export { MODELS, findModel, replacementFor } from './models/index.ts';
 export type { ImageSize, ModelInfo, ModelPrices, ModelStatus, Source, ThinkingLevel, ThinkingSupport } from './models/index.ts';
 export type { GenerateOptions, JobsSource, RunToDiskOptions } from './options.ts';

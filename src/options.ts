@@ -1,15 +1,13 @@
-// Run options: documented defaults, applied and validated in one place.
+// Run options: documented, validated and defaulted (from src/defaults.ts) in one place.
 // Precedence: an explicit option beats an environment variable, which beats the default.
 import { OptionError } from './errors.ts';
 import type { Clock } from './internal/clock.ts';
 import { systemClock } from './internal/clock.ts';
-import { DEFAULT_MODEL } from './models/index.ts';
 import type { JobInput, Result, RunEvent } from './types.ts';
 import type { Backend } from './gemini/backend.ts';
 import { resolveSharedQuota } from './quota/options.ts';
 import type { ResolvedSharedQuota, SharedQuotaOptions } from './quota/options.ts';
-
-export { DEFAULT_MODEL };
+import { DEFAULTS } from './defaults.ts';
 
 export interface GenerateOptions {
   /** API key. @default env GEMINI_API_KEY, then GOOGLE_API_KEY */
@@ -160,17 +158,17 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   return {
     apiKey: o.apiKey,
     baseUrl: nonEmpty('baseUrl', o.baseUrl),
-    model: nonEmpty('model', o.model) ?? DEFAULT_MODEL,
-    concurrency: positiveInt('concurrency', o.concurrency, 8),
-    adaptive: o.adaptive ?? true,
+    model: nonEmpty('model', o.model) ?? DEFAULTS.model,
+    concurrency: positiveInt('concurrency', o.concurrency, DEFAULTS.concurrency),
+    adaptive: o.adaptive ?? DEFAULTS.adaptive,
     requestsPerMinute: positiveNumber('requestsPerMinute', o.requestsPerMinute),
     imagesPerMinute: positiveNumber('imagesPerMinute', o.imagesPerMinute),
-    timeoutMs: positiveNumber('timeoutMs', o.timeoutMs) ?? 120_000,
-    maxAttempts: positiveInt('maxAttempts', o.maxAttempts, 6),
-    maxRetryDelayMs: positiveNumber('maxRetryDelayMs', o.maxRetryDelayMs) ?? 300_000,
+    timeoutMs: positiveNumber('timeoutMs', o.timeoutMs) ?? DEFAULTS.timeoutMs,
+    maxAttempts: positiveInt('maxAttempts', o.maxAttempts, DEFAULTS.maxAttempts),
+    maxRetryDelayMs: positiveNumber('maxRetryDelayMs', o.maxRetryDelayMs) ?? DEFAULTS.maxRetryDelayMs,
     aspectRatio: o.aspectRatio,
     imageSize: o.imageSize,
-    ordered: o.ordered ?? false,
+    ordered: o.ordered ?? DEFAULTS.ordered,
     signal: o.signal,
     stopSignal: o.stopSignal,
     maxCostUsd: maxCost,

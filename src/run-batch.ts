@@ -8,6 +8,7 @@ import type { BatchEvent, CollectOptions, WaitOptions } from './batch/options.ts
 import { clockOf } from './batch/options.ts';
 import { submitBatch } from './batch/submit.ts';
 import { waitForBatch as waitWith } from './batch/wait.ts';
+import { DEFAULTS } from './defaults.ts';
 import { isRunLevelError } from './errors.ts';
 import type { GeminiClient } from './gemini/client.ts';
 import type { JobsSource, RunToDiskOptions } from './options.ts';
@@ -72,7 +73,7 @@ export interface RunBatchOptions extends RunToDiskOptions {
  * summary is written, as runToDisk does.
  */
 export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}): Promise<RunSummary> {
-  const out = options.out ?? './imagebatch-out';
+  const out = options.out ?? DEFAULTS.out;
   const stops = [options.signal, options.stopSignal].filter((s): s is AbortSignal => s !== undefined);
   const signal = stops.length ? AbortSignal.any(stops) : undefined;
   const common = {

@@ -2,6 +2,7 @@
 // summary.json and the HTML gallery. State is derived from what is on disk, never from memory.
 import { isRunLevelError } from './errors.ts';
 import { savedEvent } from './core/events.ts';
+import { DEFAULTS } from './defaults.ts';
 import { writeSummary } from './core/summary.ts';
 import { systemClock } from './internal/clock.ts';
 import type { JobsSource, RunToDiskOptions } from './options.ts';
@@ -49,15 +50,15 @@ function stopReason(signal: AbortSignal): string {
 export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}): Promise<RunSummary> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const dir = options.out ?? './imagebatch-out';
-  const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? 'batch', now: () => new Date(clock.now()) });
+  const dir = options.out ?? DEFAULTS.out;
+  const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? DEFAULTS.fsync, now: () => new Date(clock.now()) });
   let stopError: unknown;
   let total = 0;
   let skipped = 0;
   try {
     // A stop during the (possibly long) verification of earlier images ends the run there: nothing would start anyway.
     const prepSignal = anySignal(options.signal, options.stopSignal);
-    const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? 'sha256', signal: prepSignal });
+    const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? DEFAULTS.verify, signal: prepSignal });
     const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
     const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir).catch((err: unknown) => {
       options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: clock.now() });
@@ -103,7 +104,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
   else if (options.signal?.aborted) stoppedBy = stopReason(options.signal);
   const summary = await writeSummary(folder.dir, { wallMs: clock.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started, stoppedBy });
   await folder.close();
-  if (options.gallery ?? true) await writeGallery(folder.dir);
+  if (options.gallery ?? DEFAULTS.gallery) await writeGallery(folder.dir);
   options.onEvent?.({ type: 'done', summary, at: clock.now() });
   if (stopError) throw stopError;
   return summary;

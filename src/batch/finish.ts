@@ -1,5 +1,6 @@
 // The end of a batch run: unanswered jobs through streaming mode (finishWithStream, handed in as
 // options.streamWith), then summary.json and index.html through the same writer as streaming mode.
+import { DEFAULTS } from '../defaults.ts';
 import { writeSummary } from '../core/summary.ts';
 import { OptionError } from '../errors.ts';
 import type { GeminiClient } from '../gemini/client.ts';
@@ -18,7 +19,7 @@ import { readRecordJobs, readState } from './state.ts';
 export async function streamLeftovers(dir: string, client: GeminiClient, options: CollectOptions): Promise<number> {
   const { signal } = options;
   const state = await readState(dir);
-  const index = await loadResumeIndex(dir, { verify: options.verify ?? 'sha256', signal });
+  const index = await loadResumeIndex(dir, { verify: options.verify ?? DEFAULTS.verify, signal });
   const jobs = new Map<string, Job>();
   let model: string | undefined;
   for (const r of state.batches) {
@@ -75,6 +76,6 @@ export async function writeFolderSummary(dir: string, options: CollectOptions, s
     stoppedBy,
     signal: options.signal,
   });
-  if (options.gallery ?? true) await writeGallery(dir, { signal: options.signal });
+  if (options.gallery ?? DEFAULTS.gallery) await writeGallery(dir, { signal: options.signal });
   return summary;
 }

@@ -1,5 +1,6 @@
 // Streaming or Batch API? Batch costs half and has higher limits but answers within 24 h (usually much sooner),
 // so it only pays when there is a lot of work and the caller can wait for it.
+import { DEFAULTS } from '../defaults.ts';
 import { OptionError } from '../errors.ts';
 
 export type RunMode = 'stream' | 'batch';
@@ -21,7 +22,7 @@ export interface ModeChoice {
   reason: string;
 }
 
-export const DEFAULT_BATCH_THRESHOLD = 500;
+export const DEFAULT_BATCH_THRESHOLD = DEFAULTS.batchThreshold;
 const DAY_MS = 24 * 3600 * 1000;
 
 export function chooseMode(jobCount: number, options: ChooseModeOptions = {}): ModeChoice {

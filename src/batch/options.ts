@@ -1,5 +1,6 @@
 // Options of the batch workflow: documented defaults applied and validated here, the client built here,
 // and the progress events the workflow emits.
+import { DEFAULTS } from '../defaults.ts';
 import { OptionError } from '../errors.ts';
 import { GeminiClient } from '../gemini/client.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -151,17 +152,17 @@ function ms(name: string, v: unknown, fallback: number): number {
 }
 
 export function resolveSubmit(o: SubmitOptions) {
-  const maxBatchBytes = count('maxBatchBytes', o.maxBatchBytes, 1.5 * 1024 ** 3, 1);
+  const maxBatchBytes = count('maxBatchBytes', o.maxBatchBytes, DEFAULTS.batch.maxBatchBytes, 1);
   if (maxBatchBytes > FILE_LIMIT_BYTES) throw new OptionError('maxBatchBytes', maxBatchBytes, `at most ${FILE_LIMIT_BYTES} (2 GB, the file limit)`);
-  const inlineMaxBytes = count('inlineMaxBytes', o.inlineMaxBytes, 4 * 1024 * 1024, 0);
+  const inlineMaxBytes = count('inlineMaxBytes', o.inlineMaxBytes, DEFAULTS.batch.inlineMaxBytes, 0);
   // Headroom for the envelope ({"batch":{"inputConfig":{"requests":...}}} and metadata) under the 20 MB cap.
   if (inlineMaxBytes > INLINE_LIMIT_BYTES - 64 * 1024) throw new OptionError('inlineMaxBytes', inlineMaxBytes, 'below 20 MB (the inline request limit)');
   const deadlineMs = ms('deadlineMs', o.deadlineMs, BATCH_EXPIRY_MS);
   return {
-    out: o.out ?? './imagebatch-out',
-    inlineMaxRequests: count('inlineMaxRequests', o.inlineMaxRequests, 20, 0),
+    out: o.out ?? DEFAULTS.out,
+    inlineMaxRequests: count('inlineMaxRequests', o.inlineMaxRequests, DEFAULTS.batch.inlineMaxRequests, 0),
     inlineMaxBytes,
-    maxRequestsPerBatch: count('maxRequestsPerBatch', o.maxRequestsPerBatch, 50_000, 1),
+    maxRequestsPerBatch: count('maxRequestsPerBatch', o.maxRequestsPerBatch, DEFAULTS.batch.maxRequestsPerBatch, 1),
     maxBatchBytes,
     deadlineMs: Math.min(deadlineMs, BATCH_EXPIRY_MS),
   };
@@ -169,14 +170,14 @@ export function resolveSubmit(o: SubmitOptions) {
 
 export function resolveWait(o: WaitOptions) {
   if (o.random !== undefined && typeof o.random !== 'function') throw new OptionError('random', o.random, 'a function returning a number in [0, 1)');
-  const pollFactor = o.pollFactor ?? 1.5;
+  const pollFactor = o.pollFactor ?? DEFAULTS.batch.pollFactor;
   if (typeof pollFactor !== 'number' || !Number.isFinite(pollFactor) || pollFactor < 1) throw new OptionError('pollFactor', pollFactor, 'a number ≥ 1');
-  const pollInitialMs = ms('pollInitialMs', o.pollInitialMs, 5000);
+  const pollInitialMs = ms('pollInitialMs', o.pollInitialMs, DEFAULTS.batch.pollInitialMs);
   return {
     pollInitialMs,
-    pollMaxMs: Math.max(pollInitialMs, ms('pollMaxMs', o.pollMaxMs, 60_000)),
+    pollMaxMs: Math.max(pollInitialMs, ms('pollMaxMs', o.pollMaxMs, DEFAULTS.batch.pollMaxMs)),
     pollFactor,
-    maxPollErrors: count('maxPollErrors', o.maxPollErrors, 20, 0),
+    maxPollErrors: count('maxPollErrors', o.maxPollErrors, DEFAULTS.batch.maxPollErrors, 0),
     streamMarginMs: o.streamMarginMs === undefined ? undefined : ms('streamMarginMs', o.streamMarginMs, 0),
     random: o.random ?? Math.random,
     clock: clockOf(o),
@@ -188,5 +189,5 @@ export function clockOf(o: BatchClientOptions): Clock {
 }
 
 export function writeConcurrencyOf(o: CollectOptions): number {
-  return count('writeConcurrency', o.writeConcurrency, 4, 1);
+  return count('writeConcurrency', o.writeConcurrency, DEFAULTS.batch.writeConcurrency, 1);
 }

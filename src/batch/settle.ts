@@ -1,6 +1,7 @@
 // A batch that reached a terminal state → its results in the folder. The results file is streamed line by line
 // (never whole in memory) and written through the same OutputFolder as streaming mode. Keys already in the
 // manifest are skipped, so a fetch cut off halfway resumes without writing any key twice.
+import { DEFAULTS } from '../defaults.ts';
 import { downloadFile } from '../gemini/files.ts';
 import type { GeminiClient } from '../gemini/client.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
@@ -117,14 +118,14 @@ async function writeEach(
   const { dir, options } = ctx;
   const signal = options.signal;
   const jobs = await readRecordJobs(dir, record, signal);
-  const index = await loadResumeIndex(dir, { verify: options.verify ?? 'sha256', signal });
+  const index = await loadResumeIndex(dir, { verify: options.verify ?? DEFAULTS.verify, signal });
   const since = Date.parse(record.submittedAt);
   const done = (key: string) => {
     const e = index.get(key);
     return e !== undefined && (e.status === 'succeeded' || e.finishedAtMs >= since);
   };
   const clock = clockOf(options);
-  const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? 'batch', now: () => new Date(clock.now()) });
+  const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? DEFAULTS.fsync, now: () => new Date(clock.now()) });
   const limit = writeConcurrencyOf(options);
   const inflight = new Set<Promise<void>>();
   let failure: unknown;

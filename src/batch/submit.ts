@@ -10,7 +10,7 @@ import { createBatch } from '../gemini/batches.ts';
 import { deleteFile, uploadFile } from '../gemini/files.ts';
 import { buildRequest } from '../gemini/request.ts';
 import { normaliseJobs } from '../core/job.ts';
-import { DEFAULT_MODEL } from '../options.ts';
+import { DEFAULTS } from '../defaults.ts';
 import type { JobsSource } from '../options.ts';
 import { OutputFolder } from '../storage/output.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
@@ -48,14 +48,14 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   const clock = clockOf(options);
   const signal = options.signal;
   const dir = resolve(o.out);
-  const defaultModel = options.model ?? DEFAULT_MODEL;
+  const defaultModel = options.model ?? DEFAULTS.model;
   if (options.fresh) await forgetFolder(dir);
   const folder = await OutputFolder.open(dir); // creates it, clears crash leftovers
   await folder.close();
   const state = await readState(dir);
   const client = makeClient(options, state.baseUrl);
   await recoverCreating(dir, client, { signal });
-  const index = await loadResumeIndex(dir, { verify: options.verify ?? 'sha256', signal });
+  const index = await loadResumeIndex(dir, { verify: options.verify ?? DEFAULTS.verify, signal });
   const live = await liveKeys(dir, signal);
   await ensureJobsDir(dir);
   const spool = await mkdtemp(join(options.tempDir ?? tmpdir(), 'imagebatch-batch-'));

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
 import {
-  DEFAULT_MODEL,
   batchStatus,
   cancelBatch,
   chooseMode,
@@ -22,7 +21,8 @@ import {
 } from '../index.ts';
 import type { BatchEvent, BatchStatusEntry, Job, RunBatchOptions, RunEvent, RunMode, RunSummary, WaitOptions } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
-import { int, nonNegative, positive } from './flags.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { dflt, int, nonNegative, positive, secondsToMs } from './flags.ts';
 import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
@@ -39,7 +39,7 @@ interface CommonFlags {
 interface CollectFlags extends CommonFlags {
   cleanup: boolean;
   finishWithStream: boolean;
-  poll: number;
+  poll?: number;
   maxPoll: number;
   name?: string;
   maxCost?: number;
@@ -49,8 +49,8 @@ interface SubmitFlags extends CollectFlags, InputFlags {
   emulator: boolean;
   wait: boolean;
   deadline?: number;
-  inlineMax: number;
-  maxRequests: number;
+  inlineMax?: number;
+  maxRequests?: number;
   fresh: boolean;
 }
 
@@ -63,30 +63,30 @@ export function addBatchCommands(program: Command): void {
     .description('the Gemini Batch API: half price, higher limits, results within 24 h (submit, then wait or fetch later)');
   const common = (c: Command) =>
     c
-      .option('-o, --out <dir>', 'output folder (it also holds the batch records)', './imagebatch-out')
+      .option('-o, --out <dir>', 'output folder (it also holds the batch records)', DEFAULTS.out)
       .option('--base-url <url>', 'Gemini REST base URL (default: GEMINI_BASE_URL, then the one the folder was submitted to)')
       .option('--json', 'JSON lines on stdout instead of text', false);
   const collecting = (c: Command) =>
     common(c)
       .option('--cleanup', 'delete the remote input/output files and batch jobs once their results are saved', false)
       .option('--finish-with-stream', 'run unanswered jobs (expired, failed, near the deadline) in streaming mode', false)
-      .option('--poll <seconds>', 'first status poll interval (grows ×1.5)', positive, 5)
-      .option('--max-poll <seconds>', 'longest status poll interval', positive, 60)
+      .option('--poll <seconds>', `first status poll interval (grows ×${DEFAULTS.batch.pollFactor})${dflt(DEFAULTS.batch.pollInitialMs / 1000)}`, positive)
+      .option('--max-poll <seconds>', `longest status poll interval${dflt(DEFAULTS.batch.pollMaxMs / 1000)}`, positive)
       .option('--name <batch>', 'only this batch (batches/<id>)')
       .option('--max-cost <usd>', 'submit: refuse a batch whose estimate at batch prices passes this (exit 2); fetched answers past it are flagged', nonNegative);
 
   collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
     .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
-    .option('-m, --model <id>', 'model for prompts that name none (see `imagebatch models`)', DEFAULT_MODEL)
+    .option('-m, --model <id>', `model for prompts that name none (see \`imagebatch models\`)${dflt(DEFAULTS.model)}`)
     .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9')
     .option('--image-size <size>', '1K, 2K or 4K')
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row')
-    .option('--variants <n>', 'images per prompt', int(), 1)
+    .option('--variants <n>', `images per prompt${dflt(DEFAULTS.variants)}`, int())
     .option('--format <fmt>', 'txt, jsonl or csv (default: from the extension)')
     .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
     .option('--deadline <duration>', 'with --finish-with-stream: stream what is unfinished near this deadline (e.g. 24h)', deadlineFlag)
-    .option('--inline-max <n>', 'send batches of at most this many requests inline (0: always upload a file)', int(0), 20)
-    .option('--max-requests <n>', 'split into several batch jobs past this many requests', int(), 50_000)
+    .option('--inline-max <n>', `send batches of at most this many requests inline (0: always upload a file)${dflt(DEFAULTS.batch.inlineMaxRequests)}`, int(0))
+    .option('--max-requests <n>', `split into several batch jobs past this many requests${dflt(DEFAULTS.batch.maxRequestsPerBatch)}`, int())
     .option('--fresh', 'forget earlier results and batch records of --out first', false)
     .option('--wait', 'then wait and fetch the results (implied by --emulator)', false)
     .option('--emulator', 'use the built-in emulator (it lives in this process, so --wait is implied)', false)
@@ -192,8 +192,8 @@ function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulat
     cleanup: flags.cleanup,
     finishWithStream: flags.finishWithStream,
     // The built-in emulator finishes a batch in well under a second.
-    pollInitialMs: (emulator ? Math.min(flags.poll, 0.2) : flags.poll) * 1000,
-    pollMaxMs: Math.max(flags.poll, flags.maxPoll) * 1000,
+    pollInitialMs: emulator ? Math.min(secondsToMs(flags.poll) ?? DEFAULTS.batch.pollInitialMs, 200) : secondsToMs(flags.poll),
+    pollMaxMs: secondsToMs(flags.maxPoll),
     maxCostUsd: flags.maxCost,
     onBatchEvent: p.batch,
     onEvent: (e) => {
@@ -274,9 +274,9 @@ export async function runForMode(mode: RunMode, jobs: AsyncIterable<Job>, option
 
 /** The `generate` flags that pick and steer the mode. */
 export interface ModeFlags {
-  mode: RunMode | 'auto';
+  mode?: RunMode | 'auto';
   deadline?: number;
-  batchThreshold: number;
+  batchThreshold?: number;
   finishWithStream: boolean;
   emulator: boolean;
 }

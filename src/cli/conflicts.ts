@@ -23,7 +23,8 @@ interface GenerateView {
   cache: boolean;
   dryRun: boolean;
   finishWithStream: boolean;
-  mode: 'stream' | 'batch' | 'auto';
+  /** Unset means auto (the library's default). */
+  mode?: 'stream' | 'batch' | 'auto';
 }
 
 /** Streaming-only flags that `--mode batch` ignores (unless --finish-with-stream runs the rest in streaming mode). */
@@ -47,7 +48,7 @@ export function generateConflicts(f: GenerateView, given: Given): Conflicts {
   if (f.fresh && f.retryFailed) errors.push('--fresh forgets the failures that --retry-failed would re-run; give one of them');
   if (!f.cache && given('cacheDir')) errors.push('--cache-dir names a cache that --no-cache turns off; give one of them');
   if (f.dryRun && f.emulator) warnings.push('--emulator is not started by --dry-run (nothing is sent)');
-  if (f.mode !== 'auto' && given('batchThreshold')) warnings.push(`--batch-threshold only steers --mode auto; --mode ${f.mode} ignores it`);
+  if (f.mode !== undefined && f.mode !== 'auto' && given('batchThreshold')) warnings.push(`--batch-threshold only steers --mode auto; --mode ${f.mode} ignores it`);
   if (f.mode === 'stream') {
     if (given('deadline')) warnings.push('--deadline only applies to the Batch API; --mode stream ignores it');
     if (f.finishWithStream) warnings.push('--finish-with-stream only applies to the Batch API; --mode stream ignores it');

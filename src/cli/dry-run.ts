@@ -1,11 +1,12 @@
 // --dry-run: what a run would send and cost, sending nothing.
 import { ImageCache, cacheKeyOf, estimateCost, knownModel, loadResumeIndex } from '../index.ts';
 import type { Job } from '../index.ts';
+import { DEFAULTS } from '../defaults.ts';
 import { EXIT } from './exit.ts';
 
 export interface DryRunFlags {
-  out: string;
-  model: string;
+  out?: string;
+  model?: string;
   aspectRatio?: string;
   imageSize?: string;
   fresh: boolean;
@@ -18,7 +19,7 @@ export interface DryRunFlags {
 }
 
 export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: DryRunFlags): Promise<number> {
-  const index = flags.fresh ? undefined : await loadResumeIndex(flags.out, { verify: 'size' });
+  const index = flags.fresh ? undefined : await loadResumeIndex(flags.out ?? DEFAULTS.out, { verify: 'size' });
   // The cache is per endpoint; --emulator would start a new emulator (a new URL), for which it holds nothing.
   const cache = flags.cache && !flags.emulator ? await ImageCache.open(flags.cacheDir ?? process.env.IMAGEBATCH_CACHE_DIR) : undefined;
   let done = 0;
@@ -32,12 +33,12 @@ export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: Dry
       done++;
       continue;
     }
-    if (cache && (await cache.get(cacheKeyOf(job, flags)))) {
+    if (cache && (await cache.get(cacheKeyOf(job, { ...flags, model: flags.model ?? DEFAULTS.model })))) {
       cached++;
       continue;
     }
     toSend++;
-    const model = job.model ?? flags.model;
+    const model = job.model ?? flags.model ?? DEFAULTS.model;
     if (!knownModel(model)) unknown.add(model);
     cost += estimateCost(model, 1, { imageSize: job.imageSize ?? flags.imageSize });
   }

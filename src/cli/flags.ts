@@ -28,5 +28,8 @@ export function oneOf<T extends string>(...allowed: T[]): (value: string) => T {
   };
 }
 
+/** The " (default: …)" tail of a flag's help, from src/defaults.ts: the CLI leaves defaults to the library. */
+export const dflt = (value: unknown): string => ` (default: ${String(value)})`;
+
 /** Seconds on the command line, milliseconds in the library. */
 export const secondsToMs = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.round(s * 1000));

@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { DEFAULT_MODEL, formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
+import { formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
 import type { RunSummary } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
-import { int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { dflt, int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
 import { dryRun } from './dry-run.ts';
 import { ProgressDisplay } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
@@ -21,14 +22,14 @@ import { addSharedQuotaOptions, sharedQuotaOption } from './quota.ts';
 import type { SharedQuotaFlags } from './quota.ts';
 
 export interface GenerateFlags extends ModeFlags, InputFlags, SharedQuotaFlags {
-  out: string;
-  concurrency: number;
+  out?: string;
+  concurrency?: number;
   adaptive: boolean;
   rpm?: number;
   ipm?: number;
-  timeout: number;
-  maxAttempts: number;
-  maxRetryDelay: number;
+  timeout?: number;
+  maxAttempts?: number;
+  maxRetryDelay?: number;
   baseUrl?: string;
   emulator: boolean;
   emulatorProfile: 'default' | 'demo';
@@ -37,11 +38,11 @@ export interface GenerateFlags extends ModeFlags, InputFlags, SharedQuotaFlags {
   retryFailed: boolean;
   cache: boolean;
   cacheDir?: string;
-  grace: number;
+  grace?: number;
   dryRun: boolean;
   maxCost?: number;
   ordered: boolean;
-  fsync: 'always' | 'batch';
+  fsync?: 'always' | 'batch';
   gallery: boolean;
 }
 
@@ -50,17 +51,17 @@ export function addGenerateCommand(program: Command): void {
     .command('generate')
     .description('generate one image per prompt (a .txt, .jsonl or .csv file, or - for stdin) into an output folder')
     .argument('<file>', 'prompts: .txt (one per line, # comments), .jsonl ({"prompt", "key"?, "model"?, "aspectRatio"?, "imageSize"?, ...}), .csv (a prompt column), or -')
-    .option('-o, --out <dir>', 'output folder', './imagebatch-out')
-    .option('-m, --model <id>', 'model for prompts that name none (see `imagebatch models`)', DEFAULT_MODEL)
-    .option('-c, --concurrency <n>', 'most requests in flight (the ceiling when adaptive)', int(), 8)
+    .option('-o, --out <dir>', `output folder${dflt(DEFAULTS.out)}`)
+    .option('-m, --model <id>', `model for prompts that name none (see \`imagebatch models\`)${dflt(DEFAULTS.model)}`)
+    .option('-c, --concurrency <n>', `most requests in flight (the ceiling when adaptive)${dflt(DEFAULTS.concurrency)}`, int())
     .option('--no-adaptive', 'keep concurrency fixed instead of finding the sustainable level')
     .option('--rpm <n>', 'client-side limit: requests per minute (your quota)', positive)
     .option('--ipm <n>', 'client-side limit: images per minute', positive)
     .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9, 9:16')
     .option('--image-size <size>', '1K, 2K or 4K')
-    .option('--timeout <seconds>', 'deadline of one attempt, body included', positive, 120)
-    .option('--max-attempts <n>', 'attempts per prompt, the first included', int(), 6)
-    .option('--max-retry-delay <seconds>', 'a server-announced wait longer than this stops the run (exit 3)', positive, 300)
+    .option('--timeout <seconds>', `deadline of one attempt, body included${dflt(DEFAULTS.timeoutMs / 1000)}`, positive)
+    .option('--max-attempts <n>', `attempts per prompt, the first included${dflt(DEFAULTS.maxAttempts)}`, int())
+    .option('--max-retry-delay <seconds>', `a server-announced wait longer than this stops the run (exit 3)${dflt(DEFAULTS.maxRetryDelayMs / 1000)}`, positive)
     .option('--base-url <url>', 'Gemini REST base URL (default: GEMINI_BASE_URL or Google)')
     .option('--emulator', 'start the built-in Gemini emulator and use it (offline, no key needed)', false)
     .addOption(new Option('--emulator-profile <name>', 'emulator behaviour with --emulator').choices(['default', 'demo']).default('default'))
@@ -69,19 +70,19 @@ export function addGenerateCommand(program: Command): void {
     .option('--retry-failed', 're-run only the prompts that failed before', false)
     .option('--no-cache', 'do not read or write the shared image cache')
     .option('--cache-dir <dir>', 'cache folder (default: IMAGEBATCH_CACHE_DIR or your user cache folder)')
-    .option('--grace <seconds>', 'after Ctrl-C, how long in-flight requests may finish', nonNegative, 30)
+    .option('--grace <seconds>', `after Ctrl-C, how long in-flight requests may finish${dflt(DEFAULTS.graceMs / 1000)}`, nonNegative)
     .option('--dry-run', 'count requests, images and estimated cost; send nothing', false)
     .option('--max-cost <usd>', 'stop scheduling new work before the spend passes this (exit 3); batch: refuse a batch estimated above it (exit 2)', nonNegative)
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row; {a|b} alternatives expand')
-    .option('--variants <n>', 'images per prompt (separate requests)', int(), 1)
+    .option('--variants <n>', `images per prompt (separate requests)${dflt(DEFAULTS.variants)}`, int())
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['txt', 'jsonl', 'csv']))
     .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
     .option('--ordered', 'save in input order instead of completion order', false)
-    .addOption(new Option('--fsync <policy>', 'manifest durability').argParser(oneOf('always', 'batch')).default('batch'))
+    .addOption(new Option('--fsync <policy>', `manifest durability: always or batch${dflt(DEFAULTS.fsync)}`).argParser(oneOf('always', 'batch')))
     .option('--no-gallery', 'do not write index.html')
-    .addOption(new Option('--mode <mode>', 'stream (now), batch (Batch API: half price, results within 24 h) or auto').choices(['stream', 'batch', 'auto']).default('auto'))
+    .addOption(new Option('--mode <mode>', `stream (now), batch (Batch API: half price, results within 24 h) or auto${dflt('auto')}`).choices(['stream', 'batch', 'auto']))
     .option('--deadline <duration>', 'how long results may take (e.g. 24h); auto picks batch only with one', deadlineFlag)
-    .option('--batch-threshold <n>', 'auto: use batch from this many prompts on', int(), 500)
+    .option('--batch-threshold <n>', `auto: use batch from this many prompts on${dflt(DEFAULTS.batchThreshold)}`, int())
     .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false);
   addSharedQuotaOptions(cmd).action(async (file: string, flags: GenerateFlags, command: Command) => {
     process.exitCode = await runGenerate(file, flags, givenBy(command));
@@ -118,9 +119,10 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     }
   }
 
+  const out = flags.out ?? DEFAULTS.out;
   let emulator: Emulator | undefined;
-  const display = new ProgressDisplay({ stream: flags.json ? process.stdout : process.stderr, mode: flags.json ? 'json' : 'auto', total: input.count, outDir: flags.out });
-  const stop = installStopHandlers({ graceMs: (flags.grace ?? 30) * 1000, notify: (m) => display.message(m) });
+  const display = new ProgressDisplay({ stream: flags.json ? process.stdout : process.stderr, mode: flags.json ? 'json' : 'auto', total: input.count, outDir: out });
+  const stop = installStopHandlers({ graceMs: secondsToMs(flags.grace) ?? DEFAULTS.graceMs, notify: (m) => display.message(m) });
   try {
     if (flags.emulator) {
       emulator = await startEmulator(flags.emulatorProfile === 'demo' ? demoProfile() : {});
@@ -138,7 +140,8 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         baseUrl: emulator?.url ?? flags.baseUrl,
         model: flags.model,
         concurrency: flags.concurrency,
-        adaptive: flags.adaptive,
+        // Negatable flags are true unless given: pass only a --no-… the user typed, so library defaults apply.
+        adaptive: flags.adaptive === false ? false : undefined,
         requestsPerMinute: flags.rpm,
         imagesPerMinute: flags.ipm,
         aspectRatio: flags.aspectRatio,
@@ -152,7 +155,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         maxCostUsd: flags.maxCost,
         ordered: flags.ordered,
         fsync: flags.fsync,
-        gallery: flags.gallery,
+        gallery: flags.gallery === false ? false : undefined,
         sharedQuota: sharedQuotaOption(flags),
         stopSignal: stop.soft,
         signal: stop.hard,
@@ -169,8 +172,8 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         err(`imagebatch: run stopped: ${(e as Error).message}`);
         err(
           isImageBatchError(e) && e.code === 'STORAGE'
-            ? `Everything saved before the failure is in ${flags.out}; fix the folder and run the same command again to resume.`
-            : `Everything finished so far is saved in ${flags.out}; run the same command again to resume.`,
+            ? `Everything saved before the failure is in ${out}; fix the folder and run the same command again to resume.`
+            : `Everything finished so far is saved in ${out}; run the same command again to resume.`,
         );
         return code;
       }
@@ -183,7 +186,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     display.finish(summary);
     const signalled = stop.exitCode();
     if (signalled !== undefined) {
-      err(`Stopped. ${summary.succeeded} saved in ${flags.out}; run the same command again to resume.`);
+      err(`Stopped. ${summary.succeeded} saved in ${out}; run the same command again to resume.`);
       return signalled;
     }
     return summary.failed > 0 ? EXIT.someFailed : EXIT.ok;

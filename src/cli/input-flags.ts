@@ -2,11 +2,11 @@
 import type { InputOptions } from '../index.ts';
 
 export interface InputFlags {
-  model: string;
+  model?: string;
   aspectRatio?: string;
   imageSize?: string;
   template?: string;
-  variants: number;
+  variants?: number;
   format?: 'txt' | 'jsonl' | 'csv';
   allowOutsideRefs: boolean;
 }

@@ -9,6 +9,7 @@ import { addQuotaCommand } from './quota.ts';
 import { addReportCommand } from './report.ts';
 import { cliMessage } from './conflicts.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
+import { VERSION } from '../internal/version.ts';
 import { quietOnClosedStdio } from './closed-pipe.ts';
 
 export function buildProgram(): Command {
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
   program
     .name('imagebatch')
     .description('Turn a list of prompts into a folder of images with Gemini image models, as fast as your quota allows.')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   addGenerateCommand(program);

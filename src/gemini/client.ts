@@ -1,6 +1,7 @@
 // Our own small REST client over fetch: the SDK hides RetryInfo, QuotaFailure and headers.
 // It makes exactly one attempt per call (the single retry policy lives in scheduler/retry.ts)
 // and the key travels only in the x-goog-api-key header, never in a URL, message or result.
+import { VERSION } from '../internal/version.ts';
 import { ApiError, AuthError, OptionError } from '../errors.ts';
 import { sha256Hex } from '../internal/hash.ts';
 import type { ErrorOutcome, Outcome } from '../types.ts';
@@ -14,7 +15,7 @@ import type { Redactor } from '../internal/redact.ts';
 import type { GenerateContentRequest } from './wire.ts';
 
 export const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
-const USER_AGENT = `imagebatch/0.1.0 gl-node/${process.version}`;
+const USER_AGENT = `imagebatch/${VERSION} gl-node/${process.version}`;
 const MAX_REDIRECTS = 5;
 // setTimeout fires at once for delays above 2^31-1 ms, which would turn a huge timeout into none.
 const MAX_TIMEOUT_MS = 2_147_483_647;

@@ -10,13 +10,13 @@
 // - Two jobs with the same key (user key, or same prompt and options) are an issue on the later line.
 // - Reference images: local files are confined to baseDir (unless allowOutsideRefs), at most 7 MB each, and with
 //   the prompt under 20 MB once base64-encoded; http(s) URLs are accepted as they are and not fetched here.
+import { DEFAULTS } from '../defaults.ts';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError, OptionError, type InputIssue } from '../errors.ts';
 import type { Job } from '../types.ts';
-import { DEFAULT_MODEL } from '../models/index.ts';
 import { sniffEncoding, type TextEncodingName } from './encoding.ts';
 import { scan, type ScanOptions } from './jobs.ts';
 import { ASPECT_RATIOS, IMAGE_SIZES } from './schema.ts';
@@ -114,7 +114,7 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
   signal?.throwIfAborted();
   const format = options.format ?? (file === '-' ? 'txt' : formatFromPath(file));
   if (!['txt', 'jsonl', 'csv'].includes(format)) throw new OptionError('format', format, "'txt', 'jsonl' or 'csv'");
-  const model = options.model ?? DEFAULT_MODEL;
+  const model = options.model ?? DEFAULTS.model;
   if (typeof model !== 'string' || model.trim() === '') throw new OptionError('model', model, 'a model id');
   const variants = options.variants ?? 1;
   if (!Number.isInteger(variants) || variants < 1 || variants > MAX_VARIANTS) throw new OptionError('variants', variants, `an integer from 1 to ${MAX_VARIANTS}`);
