@@ -1,6 +1,6 @@
 // Medians and the markdown tables of the quota benchmark.
 import { fmt, markdownTable, median } from './lib/stats.ts';
-import type { RunMetrics, Runner } from './quota.ts';
+import type { RunMetrics, Runner } from './lib/types.ts';
 
 export interface QuotaRow {
   profile: string;

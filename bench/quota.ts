@@ -12,8 +12,8 @@ import { runVirtual } from './virtual.ts';
 import { emulatorOptions, makespanBound, quotaProfiles } from './quota-profiles.ts';
 import type { QuotaProfile } from './quota-profiles.ts';
 import { runSeedPattern } from './seed-pattern.ts';
+import type { Runner, RunMetrics } from './lib/types.ts';
 
-export type Runner = 'seed-pattern' | 'imagebatch known' | 'imagebatch discovered';
 export const RUNNERS: readonly Runner[] = ['seed-pattern', 'imagebatch known', 'imagebatch discovered'];
 
 /** The seed's semaphore, and our ceiling: high enough that the quota, not the ceiling, binds (300 RPM × 20 s = 100). */
@@ -37,24 +37,6 @@ export interface QuotaBenchOptions {
   emulator?: boolean;
 }
 
-export interface RunMetrics {
-  profile: string;
-  runner: Runner;
-  timeScale: number;
-  makespanS: number;
-  boundS: number;
-  succeeded: number;
-  requests: number;
-  quota429: number;
-  insidePause: number;
-  /** Starts the client made while it knew of a pause (from its own events); NaN for the seed pattern. */
-  clientInsidePause: number;
-  maxInFlight: number;
-  realS: number;
-  lagP99Ms: number;
-  /** 1-minute load average of the machine when the run started. */
-  load: number;
-}
 
 async function runImagebatch(
   p: QuotaProfile,

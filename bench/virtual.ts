@@ -8,7 +8,7 @@ import type { Outcome } from '../src/types.ts';
 import { seededRandom } from './lib/stats.ts';
 import type { QuotaProfile } from './quota-profiles.ts';
 import { makespanBound } from './quota-profiles.ts';
-import type { Runner } from './quota.ts';
+import type { Runner } from './lib/types.ts';
 
 const W = 60_000;
 const RPM_ID = 'GenerateRequestsPerMinutePerProjectPerModel';

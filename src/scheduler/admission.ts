@@ -10,7 +10,7 @@ import { Limiter } from './limiter.ts';
 import type { Release } from './limiter.ts';
 import { RateLimiter } from './rate.ts';
 import { isTransientError } from './retry.ts';
-import type { PoolEvent, ResolvedPoolOptions } from './pool.ts';
+import type { PoolEvent, ResolvedPoolOptions } from './types.ts';
 
 /** What admission needs to know about a finished attempt. */
 export interface FinishedAttempt {

@@ -10,7 +10,7 @@ import { decide, perDayQuotaIds } from './retry.ts';
 import type { Decision, RetryPolicyOptions } from './retry.ts';
 import { ResultBuffer } from './results.ts';
 import { Wakeup } from './wakeup.ts';
-import type { AttemptContext, PoolEvent, ResolvedPoolOptions, Settled } from './pool.ts';
+import type { AttemptContext, PoolEvent, ResolvedPoolOptions, Settled } from './types.ts';
 
 interface Entry<J> {
   job: J;

@@ -44,4 +44,4 @@ export { decide, defaultRetryPolicy, resolveRetryOptions, backoffDelayMs, server
 export type { Decision, RetryContext, RetryPolicyOptions } from './retry.ts';
 export { runPool, resolvePoolOptions } from './pool.ts';
 export type { AttemptReport, Coordinator } from './coordinator.ts';
-export type { AttemptContext, PoolEvent, PoolOptions, ResolvedPoolOptions, Settled } from './pool.ts';
+export type { AttemptContext, PoolEvent, PoolOptions, ResolvedPoolOptions, Settled } from './types.ts';

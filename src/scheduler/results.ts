@@ -1,6 +1,6 @@
 // Settled results waiting for the consumer, in completion order or in input order.
 
-import type { Settled } from './pool.ts';
+import type { Settled } from './types.ts';
 
 export class ResultBuffer<J> {
   private readonly fifo: Settled<J>[] = [];

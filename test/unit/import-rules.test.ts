@@ -1,7 +1,8 @@
 // ARCHITECTURE.md's module boundaries, checked from the import lines of src/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve('src');
@@ -19,11 +20,13 @@ function files(dir: string): string[] {
   });
 }
 
+// import/export … from '…' (type-only included), bare import '…', and import('…').
+const IMPORT_RE = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
 function importsOf(path: string): Import[] {
   const text = readFileSync(path, 'utf8');
   const out: Import[] = [];
-  const re = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[3] ?? m[4] ?? m[5]!;
     const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(path), spec)) : spec;
     out.push({ file: relative(SRC, path), target, typeOnly: Boolean(m[2]) });
@@ -91,4 +94,50 @@ test('Redis stays in quota/: the scheduler only knows its Coordinator interface,
   const text = readFileSync(join(SRC, 'quota/connect.ts'), 'utf8');
   assert.match(text, /await import\('ioredis'\)/);
   assert.ok(redisUsers.every((i) => i.typeOnly || /import\(/.test(readFileSync(join(SRC, i.file), 'utf8'))), show(redisUsers));
+});
+
+/** Every import cycle among `paths` (relative imports only, type-only ones included), each as a path of files. */
+function cyclesOf(paths: string[]): string[][] {
+  const ROOT = resolve('.');
+  const graph = new Map<string, string[]>();
+  for (const p of paths) {
+    const text = readFileSync(p, 'utf8');
+    const targets = [...text.matchAll(IMPORT_RE)].map((m) => m[3] ?? m[4] ?? m[5]!).filter((spec) => spec.startsWith('.'));
+    graph.set(relative(ROOT, p), targets.map((spec) => relative(ROOT, resolve(dirname(p), spec))));
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === 'open') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
+test('no import cycles in src/ or bench/, type-only imports included', () => {
+  const cycles = cyclesOf([...files(SRC), ...files(resolve('bench'))]);
+  assert.deepEqual(cycles.map((c) => c.join(' -> ')), []);
+});
+
+test('the cycle check finds a cycle, type-only included (it can fail)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'imagebatch-cycle-'));
+  try {
+    writeFileSync(join(dir, 'a.ts'), "import type { B } from './b.ts';\nexport type A = B;\n");
+    writeFileSync(join(dir, 'b.ts'), "import { c } from './c.ts';\nexport type B = number;\nexport const b = c;\n");
+    writeFileSync(join(dir, 'c.ts'), "export type { A } from './a.ts';\nexport const c = 1;\n");
+    const cycles = cyclesOf(files(dir));
+    assert.equal(cycles.length, 1);
+    assert.deepEqual(cycles[0]!.map((f) => f.split(/[\\/]/).pop()), ['a.ts', 'b.ts', 'c.ts', 'a.ts']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
