@@ -188,7 +188,7 @@ export class BatchStore {
     const kind = KINDS[job.outcome[i] ?? 0] ?? 'ok';
     const req = parseGenerateRequest(item.request, job.profile);
     const responseId = stream(this.deps.options.seed, `batch/${job.id}/${i}`).urlSafeId(24);
-    return { response: buildResponse({ profile: job.profile, req, kind, responseId, imageBytes: this.deps.options.imageBytes }) };
+    return { response: buildResponse({ profile: job.profile, req, kind, responseId, imageBytes: this.deps.options.imageBytes, signatureChars: this.deps.options.thoughtSignatureChars }) };
   }
 
   private async *outputLines(job: Job): AsyncGenerator<string> {

@@ -127,6 +127,8 @@ export interface AnswerContext {
   responseId: string;
   /** Pad the final image to about this many bytes (0 = none). */
   imageBytes: number;
+  /** Length of the thoughtSignature of a thinking model's final image. @default 88 */
+  signatureChars?: number;
 }
 
 const IMAGE_SAFETY_MESSAGE =
@@ -147,6 +149,14 @@ function imageTokens(profile: ModelProfile, imageSize: string | undefined): numb
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+/** An opaque, deterministic base64 signature of about `chars` characters (whole quads), as long as real ones can be. */
+function signature(seed: string, chars: number): string {
+  const bytes = Math.ceil(chars / 4) * 3;
+  const blocks: Buffer[] = [];
+  for (let i = 0, n = 0; n < bytes; i++, n += 32) blocks.push(digest(`${i}\n${seed}`));
+  return Buffer.concat(blocks).subarray(0, bytes).toString('base64');
 }
 
 /** Usage for the parts sent so far (streams report it cumulatively). Thought images are not charged. */
@@ -195,7 +205,7 @@ function answerParts(ctx: AnswerContext): Part[] {
   }
   const img = renderImage({ key: renderKey(ctx), ...size, format: profile.format, padToBytes: ctx.imageBytes });
   const finalPart: Part = { inlineData: { mimeType: img.mimeType, data: img.data.toString('base64') } };
-  if (profile.thinking) finalPart.thoughtSignature = Buffer.concat([digest(ctx.responseId), digest(req.prompt)]).toString('base64');
+  if (profile.thinking) finalPart.thoughtSignature = signature(`${ctx.responseId}\n${req.prompt}`, ctx.signatureChars ?? 88);
   parts.push(finalPart);
   return parts;
 }

@@ -80,6 +80,7 @@ export async function handleGenerate(
     kind: answerKind(fault),
     responseId: st.ids.urlSafeId(24),
     imageBytes: st.options.imageBytes,
+    signatureChars: st.options.thoughtSignatureChars,
   };
 
   try {

@@ -132,6 +132,11 @@ export interface EmulatorOptions {
   gzip?: boolean;
   /** Pad each final image to about this many bytes (0 = no padding). @default 0 */
   imageBytes?: number;
+  /**
+   * Characters of the thoughtSignature on a thinking model's final image, rounded up to whole base64 quads (real
+   * ones reach a million characters). @default 88
+   */
+  thoughtSignatureChars?: number;
   /** Known model ids. @default DEFAULT_MODELS: the registry's served models (src/models) and a text model */
   models?: string[];
   /** Batch API lifecycle timing. @default { pendingMs: 200, msPerRequest: 1 } */
@@ -159,6 +164,7 @@ export interface ResolvedOptions {
   retryAfterHeader: boolean;
   gzip: boolean;
   imageBytes: number;
+  thoughtSignatureChars: number;
   models: string[];
   batch: Required<Omit<BatchOptions, 'lineErrorEvery'>> & { lineErrorEvery: number | undefined };
   vertex: ResolvedVertexOptions;

@@ -149,6 +149,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     retryAfterHeader: bool('retryAfterHeader', o.retryAfterHeader, false),
     gzip: bool('gzip', o.gzip, false),
     imageBytes: num('imageBytes', o.imageBytes ?? 0, { min: 0, integer: true }),
+    thoughtSignatureChars: num('thoughtSignatureChars', o.thoughtSignatureChars ?? 88, { min: 4, integer: true }),
     models: [...models],
     batch: validateBatch(o.batch),
     vertex,

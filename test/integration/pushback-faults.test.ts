@@ -73,4 +73,25 @@ describe('pushback faults', () => {
       await cleanup();
     }
   });
+  test('429s without details feed the adaptive limit: it comes down under a storm of them', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await withEmulator({ faults: { bare429: 0.6 }, timeScale: 0.01, latency: { distribution: 'fixed', meanMs: 200 } }, async (emu) => {
+        const limits: number[] = [];
+        await runToDisk(jobs(40), {
+          apiKey: KEY,
+          baseUrl: emu.url,
+          out: dir,
+          cacheDir: false,
+          concurrency: 8,
+          random: () => 0.001,
+          onEvent: (e) => e.type === 'concurrency' && limits.push(e.limit),
+        }).catch(() => undefined);
+        assert.ok((emu.counters.faults.bare429 ?? 0) > 5);
+        assert.ok(limits.some((l) => l < 8), `limits seen: ${limits.join(',')}`);
+      });
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -77,4 +77,21 @@ describe('thinking answers on disk', () => {
       }
     });
   });
+  test('a million-character signature goes to its sidecar whole; the manifest line stays small', async () => {
+    await withEmulator({ thoughtSignatureChars: 1_000_000 }, async (emu) => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        await runToDisk(['a red kite', 'a blue kite'], { apiKey: KEY, baseUrl: emu.url, model: THINKING_MODEL, out: dir, cacheDir: false });
+        for (const e of await manifestOf(dir)) {
+          const sig = await readFile(join(dir, e.files[0]!.signature!), 'latin1');
+          assert.equal(sig.length, 1_000_000);
+          assert.match(sig.slice(0, 1000), /^[A-Za-z0-9+/]+$/);
+        }
+        const manifest = await readFile(join(dir, 'manifest.jsonl'), 'utf8');
+        assert.ok(manifest.length < 4000, `manifest is ${manifest.length} bytes`);
+      } finally {
+        await cleanup();
+      }
+    });
+  });
 });
