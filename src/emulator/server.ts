@@ -11,6 +11,7 @@ import { handleGenerate } from './interactive.ts';
 import { readBody, sendError, sendJson } from './http.ts';
 import type { EmulatorState } from './state.ts';
 import { vertexRoute } from './vertex-routes.ts';
+import { findModel } from '../models/index.ts';
 
 type Handler = () => Promise<void> | void;
 
@@ -28,15 +29,25 @@ function splitMethod(segment: string): [string, string | undefined] {
   return i < 0 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
 }
 
+/**
+ * Google's `Model` resource, with the fields a recorded models.list carries (test/fixtures/replay/200-models-list.json,
+ * from maruel/genai's cassette): sampling defaults, and `thinking: true` only on thinking models (absent otherwise).
+ */
 function modelResource(id: string) {
+  const info = findModel(id);
   return {
     name: `models/${id}`,
     version: '001',
-    displayName: id,
+    displayName: info?.name ?? id,
     description: 'Emulated model (imagebatch local Gemini emulator).',
     inputTokenLimit: 32768,
     outputTokenLimit: 32768,
     supportedGenerationMethods: ['generateContent', 'countTokens', 'batchGenerateContent'],
+    temperature: 1,
+    topP: 0.95,
+    topK: 64,
+    maxTemperature: 1,
+    ...(info && info.thinking.kind !== 'none' ? { thinking: true } : {}),
   };
 }
 

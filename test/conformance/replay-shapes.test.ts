@@ -45,6 +45,21 @@ describe('emulator answers have the recorded shapes', () => {
     });
   });
 
+  test('models.list: each model has the fields of the recorded image models, thinking only where the registry says', async () => {
+    await withEmulator({}, async (emu) => {
+      const res = await fetch(`${emu.url}/v1beta/models?pageSize=1000`, { headers: { 'x-goog-api-key': GOOD } });
+      const got = (await res.json()) as { models: { name: string; thinking?: boolean }[] };
+      const recordedModels = (JSON.parse(recorded('200-models-list').body.toString('utf8')) as { models: { name: string; thinking?: boolean }[] }).models;
+      const thinkingImage = recordedModels.find((m) => m.name === 'models/gemini-3-pro-image')!;
+      const plainImage = recordedModels.find((m) => m.name === 'models/gemini-2.5-flash-image')!;
+      const nano = got.models.find((m) => m.name === 'models/gemini-nano-banana-2.1');
+      const old = got.models.find((m) => m.name === 'models/gemini-2.5-flash-image');
+      assert.ok(nano && old);
+      assert.deepEqual([...shape(nano)].sort(), [...shape(thinkingImage)].sort());
+      assert.deepEqual([...shape(old)].sort(), [...shape(plainImage)].sort());
+    });
+  });
+
   for (const [fault, name] of [
     ['billing429', '429-prepayment-depleted'],
     ['bare429', '429-no-details'],
