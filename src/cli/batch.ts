@@ -13,12 +13,12 @@ import {
   isInputError,
   listBatches,
   openInput,
-  readBatchState,
   runBatch,
   runToDisk,
   submitBatch,
   waitForBatch,
 } from '../index.ts';
+import { readState as readBatchState } from '../batch/state.ts';
 import type { BatchEvent, BatchStatusEntry, Job, RunBatchOptions, RunEvent, RunMode, RunSummary, WaitOptions } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 import { DEFAULTS } from '../defaults.ts';

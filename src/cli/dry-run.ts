@@ -1,5 +1,8 @@
 // --dry-run: what a run would send and cost, sending nothing.
-import { ImageCache, cacheKeyOf, estimateCost, knownModel, loadResumeIndex } from '../index.ts';
+import { cacheKeyOf } from '../run.ts';
+import { estimateCost, knownModel } from '../report/cost.ts';
+import { ImageCache } from '../storage/cache.ts';
+import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job } from '../index.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { EXIT } from './exit.ts';

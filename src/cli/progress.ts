@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import { systemClock } from '../internal/clock.ts';
 import type { RunEvent, RunSummary } from '../index.ts';
-import { formatMs, formatUsd } from '../index.ts';
+import { formatMs, formatUsd } from '../report/format.ts';
 
 export interface ProgressOptions {
   /** Where the display writes (usually process.stderr or process.stdout). */

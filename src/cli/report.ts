@@ -1,6 +1,6 @@
 // `imagebatch report <dir>`: rebuild summary-independent index.html from the manifest.
 import type { Command } from 'commander';
-import { writeGallery } from '../index.ts';
+import { writeGallery } from '../report/gallery.ts';
 
 export function addReportCommand(program: Command): void {
   program
