@@ -56,8 +56,13 @@ describe('runToDisk against the emulator', () => {
       const files = await filesUnder(out);
       const images = files.filter((f) => f.endsWith('.png'));
       assert.equal(images.length, hostile.length);
+      // Besides the images: each one's thoughtSignature sidecar (the default model thinks), under the same safe name.
       assert.deepEqual(
-        files.filter((f) => !f.endsWith('.png')),
+        files.filter((f) => f.endsWith('.signature')).sort(),
+        images.map((f) => `${f}.signature`).sort(),
+      );
+      assert.deepEqual(
+        files.filter((f) => !f.endsWith('.png') && !f.endsWith('.signature') && !f.startsWith('gallery/')),
         ['index.html', 'manifest.jsonl', 'summary.json'],
       );
       for (const name of images) {
