@@ -122,11 +122,11 @@ test('leases expire: a crashed process cannot hold the in-flight slots for ever'
   const group = newGroup();
   const c = await client();
   const keys = [...modelKeys(group, 'm'), modelsKey(group)];
-  const args = (lease: string) => [lease, 1, 0, 0, 2, 150, 0, 0, 60_000, 0, 'm'];
+  const args = (lease: string) => [lease, 1, 0, 0, 2, 1000, 0, 0, 60_000, 0, 'm'];
   assert.equal((await c.acquire(keys, args('crashed-1')))[0], 'go');
   assert.equal((await c.acquire(keys, args('crashed-2')))[0], 'go');
   assert.equal((await c.acquire(keys, args('third')))[0], 'full', 'the ceiling of 2 holds group-wide');
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1100));
   assert.equal((await c.acquire(keys, args('third')))[0], 'go', 'the expired leases freed their slots');
 });
 

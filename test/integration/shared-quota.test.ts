@@ -55,7 +55,8 @@ test('three CLI processes sharing one group stay inside one project quota', { sk
 const RACE_MS = 30;
 
 test("a process that starts during another's pause waits for it: nothing is sent inside an announced pause", { skip: redisSkip, timeout: 30_000 }, async () => {
-  await withEmulator({ apiKey: KEY, timeScale: 0.02, quota: { requestsPerMinute: 4 } }, async (emu) => {
+  // 2 per 1.2 s window: the first run's opening burst (its adaptive limit starts at 4) is sure to hit it.
+  await withEmulator({ apiKey: KEY, timeScale: 0.02, quota: { requestsPerMinute: 2 } }, async (emu) => {
     const sent: number[] = [];
     const spy: typeof fetch = (input, init) => {
       if (String(input).includes(':generateContent')) sent.push(Date.now());
@@ -72,7 +73,7 @@ test("a process that starts during another's pause waits for it: nothing is sent
         collect(generateImages(prompts('late', 3), { apiKey: KEY, baseUrl: emu.url, fetch: spy, sharedQuota, random: () => 0.5 })),
       );
     };
-    const first = await collect(generateImages(prompts('early', 12), { apiKey: KEY, baseUrl: emu.url, fetch: spy, sharedQuota, random: () => 0.5, onEvent }));
+    const first = await collect(generateImages(prompts('early', 6), { apiKey: KEY, baseUrl: emu.url, fetch: spy, sharedQuota, random: () => 0.5, onEvent }));
     assert.ok(second, 'the first run was paused by a 429 with RetryInfo');
     const late = await second;
     assert.ok([...first, ...late].every((r) => r.status === 'succeeded'));
