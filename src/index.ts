@@ -65,3 +65,6 @@ export type {
   BatchRecord,
   RecordCounts,
 } from './batch/index.ts';
+export { vertexBackend, vertexFromEnv } from './vertex/backend.ts';
+export type { VertexOptions } from './vertex/backend.ts';
+export type { Backend } from './gemini/backend.ts';

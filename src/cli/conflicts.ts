@@ -90,6 +90,9 @@ const FLAG_OF: Record<string, string> = {
   mode: '--mode',
   duration: '--deadline',
   maxReferenceBytes: '--max-reference-bytes',
+  project: '--project',
+  location: '--location',
+  cacheNamespace: '--cache-namespace',
 };
 
 /** An error message as the CLI shows it: OptionError names the flag (`--aspect-ratio: expected …`). */

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isImageBatchError, isInputError, openInput } from '../index.ts';
-import type { RunSummary } from '../index.ts';
+import { formatIssue, isImageBatchError, isInputError, openInput, vertexBackend, vertexFromEnv } from '../index.ts';
+import type { Backend, RunSummary } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { dflt, int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
@@ -44,6 +44,10 @@ export interface GenerateFlags extends ModeFlags, InputFlags, SharedQuotaFlags {
   ordered: boolean;
   fsync?: 'always' | 'batch';
   gallery: boolean;
+  vertex: boolean;
+  project?: string;
+  location?: string;
+  cacheNamespace?: string;
 }
 
 export function addGenerateCommand(program: Command): void {
@@ -83,7 +87,11 @@ export function addGenerateCommand(program: Command): void {
     .addOption(new Option('--mode <mode>', `stream (now), batch (Batch API: half price, results within 24 h) or auto${dflt('auto')}`).choices(['stream', 'batch', 'auto']))
     .option('--deadline <duration>', 'how long results may take (e.g. 24h); auto picks batch only with one', deadlineFlag)
     .option('--batch-threshold <n>', `auto: use batch from this many prompts on${dflt(DEFAULTS.batchThreshold)}`, int())
-    .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false);
+    .option('--finish-with-stream', 'batch: run what the batch did not answer (or not before the deadline) in streaming mode', false)
+    .option('--vertex', 'use Vertex AI with Application Default Credentials or an Express key (env GOOGLE_GENAI_USE_VERTEXAI=true)', false)
+    .option('--project <id>', 'Vertex AI: Google Cloud project (default: GOOGLE_CLOUD_PROJECT, else the credentials\' project)')
+    .option('--location <location>', 'Vertex AI: region or global (default: GOOGLE_CLOUD_LOCATION, else global)')
+    .option('--cache-namespace <name>', 'share cached answers between endpoints that name the same namespace (e.g. Vertex and the Developer API)');
   addSharedQuotaOptions(cmd).action(async (file: string, flags: GenerateFlags, command: Command) => {
     process.exitCode = await runGenerate(file, flags, givenBy(command));
     });
@@ -94,7 +102,17 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
   const err = (line: string) => process.stderr.write(`${line}\n`);
   if (reportConflicts(generateConflicts(flags, given), err)) return EXIT.usage;
   const env = process.env;
-  if (!flags.emulator && !flags.dryRun && !env.GEMINI_API_KEY && !env.GOOGLE_API_KEY) {
+  const vertex = flags.vertex || vertexFromEnv(env);
+  if (!vertex && (flags.project !== undefined || flags.location !== undefined)) {
+    err('imagebatch: --project and --location choose a Vertex AI project; add --vertex (or drop them)');
+    return EXIT.usage;
+  }
+  if (vertex && flags.mode === 'batch') {
+    err('imagebatch: batch mode is not available on Vertex AI here (Vertex batch prediction works through Cloud Storage or BigQuery).');
+    err('Use --mode stream on Vertex, or the Gemini Developer API (GEMINI_API_KEY, without --vertex) for the half-price Batch API.');
+    return EXIT.usage;
+  }
+  if (!vertex && !flags.emulator && !flags.dryRun && !env.GEMINI_API_KEY && !env.GOOGLE_API_KEY) {
     err('imagebatch: no API key. Set GEMINI_API_KEY (get one at https://aistudio.google.com/apikey),');
     err('or run offline on the built-in emulator with --emulator. A --base-url server needs a key too.');
     return EXIT.usage;
@@ -128,10 +146,23 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
       emulator = await startEmulator(flags.emulatorProfile === 'demo' ? demoProfile() : {});
       if (!flags.json) display.message(`emulator: ${emulator.url} (offline, built in)`);
     }
+    let backend: Backend | undefined;
+    if (vertex) {
+      try {
+        // The emulator speaks Vertex's Express mode; a real run resolves ADC (or an Express key) before anything is sent.
+        backend = await vertexBackend({ project: flags.project, location: flags.location, baseUrl: emulator?.url ?? flags.baseUrl, ...(emulator ? { apiKey: 'emulator-key', project: undefined } : {}) });
+      } catch (e) {
+        display.stop();
+        if (!isImageBatchError(e)) throw e;
+        err(`imagebatch: ${cliMessage(e)}`);
+        return EXIT.usage;
+      }
+    }
     let summary: RunSummary;
     let sent = false;
     try {
-      const mode = chooseRunMode(input.count, flags, (m) => display.message(m));
+      // Vertex has no Batch API mode here: auto always streams there.
+      const mode = vertex ? 'stream' : chooseRunMode(input.count, flags, (m) => display.message(m));
       summary = await runForMode(mode, input.jobs, {
         ...batchOptions(flags, (m) => display.message(m)),
         out: flags.out,
@@ -157,6 +188,8 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         fsync: flags.fsync,
         gallery: flags.gallery === false ? false : undefined,
         sharedQuota: sharedQuotaOption(flags),
+        backend,
+        cacheNamespace: flags.cacheNamespace,
         stopSignal: stop.soft,
         signal: stop.hard,
         onEvent: (e) => {

@@ -26,14 +26,33 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-const SCRUBBED = ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_BASE_URL', 'GOOGLE_GEMINI_BASE_URL', 'IMAGEBATCH_CACHE_DIR', 'IMAGEBATCH_SHARED_QUOTA', 'NO_COLOR', 'FORCE_COLOR', 'CI'];
+const SCRUBBED = [
+  'GEMINI_API_KEY',
+  'GOOGLE_API_KEY',
+  'GEMINI_BASE_URL',
+  'GOOGLE_GEMINI_BASE_URL',
+  'IMAGEBATCH_CACHE_DIR',
+  'IMAGEBATCH_SHARED_QUOTA',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'CI',
+  'GOOGLE_GENAI_USE_VERTEXAI',
+  'GOOGLE_CLOUD_PROJECT',
+  'GCLOUD_PROJECT',
+  'GOOGLE_CLOUD_LOCATION',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GCE_METADATA_HOST',
+  'GCE_METADATA_IP',
+];
 
 /** The child's environment: ours without keys and overrides, the cache inside cwd, plus `extra`. */
 export function cleanEnv(cwd: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of SCRUBBED) delete env[k];
-  // Never the developer's real ~/.cache/imagebatch.
+  // Never the developer's real ~/.cache/imagebatch, gcloud credentials or the link-local metadata server.
   env.IMAGEBATCH_CACHE_DIR = `${cwd}/.cache`;
+  env.CLOUDSDK_CONFIG = `${cwd}/.gcloud`;
+  env.METADATA_SERVER_DETECTION = 'none';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
