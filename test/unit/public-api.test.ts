@@ -38,7 +38,7 @@ const INDEX = [
   'formatIssue', 'generateImages', 'isApiError', 'isAuthError', 'isBatchBudgetError', 'isBillingError',
   'isImageBatchError', 'isInputError', 'isOptionError', 'isQuotaExhaustedError', 'isRunLevelError', 'listBatches', 'openInput',
   'readJobs', 'readManifest', 'replacementFor', 'runBatch', 'runToDisk', 'sharedQuotaStatus', 'submitBatch', 'validateInput',
-  'waitForBatch',
+  'waitForBatch', 'Backend', 'VertexOptions', 'vertexBackend', 'vertexFromEnv',
 ];
 
 const TESTING = ['Clock', 'FakeClock', 'flushMicrotasks', 'seededRandom', 'systemClock'];
