@@ -9,6 +9,8 @@ import type { JobsSource, RunToDiskOptions } from './options.ts';
 import { generateImages } from './run.ts';
 import { writeGallery } from './report/gallery.ts';
 import { ImageCache } from './storage/cache.ts';
+import { describeLines } from './report/format.ts';
+import { MANIFEST_FILE } from './storage/manifest.ts';
 import { OutputFolder } from './storage/output.ts';
 import { loadResumeIndex } from './storage/resume.ts';
 import type { ResumeIndex } from './storage/resume.ts';
@@ -55,10 +57,17 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
   let stopError: unknown;
   let total = 0;
   let skipped = 0;
+  // This input's jobs as they settle or are skipped: the summary counts them apart from the rest of the folder.
+  // (A run stopped before it read a single job knows none of them: its summary then counts the whole folder.)
+  const inputKeys = new Set<string>();
   try {
     // A stop during the (possibly long) verification of earlier images ends the run there: nothing would start anyway.
     const prepSignal = anySignal(options.signal, options.stopSignal);
     const index = await loadResumeIndex(folder.dir, { verify: options.verify ?? DEFAULTS.verify, signal: prepSignal });
+    if (index.skippedLines > 0) {
+      const where = describeLines(index.damagedLines, index.skippedLines);
+      options.onEvent?.({ type: 'warning', message: `${MANIFEST_FILE}: ${index.skippedLines} damaged line(s) skipped (${where}); a job known only from such a line runs again`, at: clock.now() });
+    }
     const cacheDir = options.cacheDir ?? options.env?.IMAGEBATCH_CACHE_DIR ?? process.env.IMAGEBATCH_CACHE_DIR;
     const cache = cacheDir === false ? undefined : await ImageCache.open(cacheDir).catch((err: unknown) => {
       options.onEvent?.({ type: 'warning', message: `cache not used: ${err instanceof Error ? err.message : String(err)}`, at: clock.now() });
@@ -77,7 +86,10 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       cache,
       skip: skipRule(index, options.retryFailed ?? false),
       onEvent: (e) => {
-        if (e.type === 'skipped') skipped++;
+        if (e.type === 'skipped') {
+          skipped++;
+          inputKeys.add(e.key);
+        }
         onEvent?.(e);
       },
     });
@@ -85,6 +97,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
       // A request cut short by a hard stop is not an answer: leave it unrecorded so a resume runs it again.
       if (result.status === 'failed' && result.reason === 'cancelled') continue;
       const entry = await folder.save(result);
+      inputKeys.add(entry.key);
       options.onResult?.(result);
       onEvent?.(savedEvent(result, entry, clock.now()));
       // imageSize silently ignored is a known field report: say so, the manifest line has the details.
@@ -102,7 +115,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
   if (stopError instanceof Error) stoppedBy = stopError.message;
   else if (options.stopSignal?.aborted) stoppedBy = stopReason(options.stopSignal);
   else if (options.signal?.aborted) stoppedBy = stopReason(options.signal);
-  const summary = await writeSummary(folder.dir, { wallMs: clock.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started, stoppedBy });
+  const summary = await writeSummary(folder.dir, { wallMs: clock.now() - started, total: Math.max(total, options.total ?? 0), skipped, startedAt: started, stoppedBy, ...(inputKeys.size > 0 ? { inputKeys } : {}) });
   await folder.close();
   if (options.gallery ?? DEFAULTS.gallery) await writeGallery(folder.dir);
   options.onEvent?.({ type: 'done', summary, at: clock.now() });

@@ -222,6 +222,35 @@ export type RunEvent =
   | { type: 'warning'; message: string; at: number }
   | { type: 'done'; summary: RunSummary; at: number };
 
+/** What one run itself did: the manifest lines it wrote (last line per job for the counts). */
+export interface RunPart {
+  /** Jobs this run saved (cache hits included). */
+  succeeded: number;
+  failed: number;
+  cached: number;
+  attempts: number;
+  costUsd: number;
+}
+
+/** The whole output folder: every job any run recorded in its manifest. */
+export interface FolderPart {
+  jobs: number;
+  succeeded: number;
+  failed: number;
+  images: number;
+  /** Every line's cost, all runs. */
+  costUsd: number;
+  /** Damaged manifest lines that were skipped (1-based line numbers, the first 100), when there were any. */
+  damagedLines?: number[];
+  /** How many damaged lines were skipped in all (may exceed damagedLines.length). */
+  damaged?: number;
+}
+
+/**
+ * The top-level counts are about this run's input (every job in it, whether this run or an earlier one settled
+ * it); `run` is what this run itself did; `folder` is the whole folder. A summary rebuilt from a folder alone
+ * (`imagebatch report`) has no `run`, and its top level is the whole folder.
+ */
 export interface RunSummary {
   total: number;
   succeeded: number;
@@ -237,4 +266,6 @@ export interface RunSummary {
   costUsd: number;
   /** Set when the run ended early (run-level failure, stop signal, max cost). */
   stoppedBy?: string;
+  run?: RunPart;
+  folder?: FolderPart;
 }

@@ -219,7 +219,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     display.finish(summary);
     const signalled = stop.exitCode();
     if (signalled !== undefined) {
-      err(`Stopped. ${summary.succeeded} saved in ${out}; run the same command again to resume.`);
+      err(`Stopped. ${stoppedCounts(summary)} in ${out}; run the same command again to resume.`);
       return signalled;
     }
     return summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
@@ -228,4 +228,10 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     await emulator?.close();
     await input.cleanup();
   }
+}
+
+/** "10 saved by this run (24 of this input's 60 jobs done)": this run's own saves, then the input's state. */
+export function stoppedCounts(s: RunSummary): string {
+  const own = s.run ? `${s.run.succeeded} saved by this run` : `${s.succeeded} saved`;
+  return s.run ? `${own} (${s.succeeded} of this input's ${s.total} jobs done)` : own;
 }

@@ -2,6 +2,7 @@
 // crash or a resume would lose.
 import { summarize } from '../report/summary.ts';
 import { readManifest } from '../storage/manifest.ts';
+import type { ManifestReader } from '../storage/manifest.ts';
 import { writeSummaryFile } from '../storage/output.ts';
 import type { RunSummary } from '../types.ts';
 
@@ -18,20 +19,32 @@ export interface SummaryFacts {
   totalAtLeast?: number;
   /** Why the run ended early, when it did. @default none */
   stoppedBy?: string;
+  /** Keys of this run's input seen so far: the top level then counts only them (see summarize). @default all keys */
+  inputKeys?: ReadonlySet<string>;
   /** Stops reading the manifest. @default none */
   signal?: AbortSignal;
 }
 
 /** Summarises `dir`'s manifest, writes `summary.json` atomically and returns the summary. */
 export async function writeSummary(dir: string, facts: SummaryFacts): Promise<RunSummary> {
-  const summary = await summarize(readManifest(dir, { signal: facts.signal }), {
+  const reader = readManifest(dir, { signal: facts.signal });
+  const summary = await summarize(reader, {
     wallMs: facts.wallMs,
     skipped: facts.skipped ?? 0,
     ...(facts.total !== undefined ? { total: facts.total } : {}),
     ...(facts.startedAt !== undefined ? { startedAt: facts.startedAt } : {}),
+    ...(facts.inputKeys !== undefined ? { inputKeys: facts.inputKeys } : {}),
   });
+  noteDamagedLines(summary, reader);
   summary.total = Math.max(summary.total, facts.totalAtLeast ?? 0);
   if (facts.stoppedBy !== undefined) summary.stoppedBy = facts.stoppedBy;
   await writeSummaryFile(dir, summary);
   return summary;
+}
+
+/** Puts the damaged lines the reader skipped into summary.folder, so they are reported, not silently dropped. */
+export function noteDamagedLines(summary: RunSummary, reader: Pick<ManifestReader, 'skipped' | 'skippedLines'>): void {
+  if (reader.skipped === 0 || !summary.folder) return;
+  summary.folder.damaged = reader.skipped;
+  summary.folder.damagedLines = [...reader.skippedLines];
 }

@@ -42,3 +42,11 @@ export function formatBytes(bytes: number): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/** "line 3", "lines 3, 7, 12" or "lines 3, 7, … and 40 more": the first ten numbers, then how many more. */
+export function describeLines(lines: readonly number[], count = lines.length): string {
+  const shown = lines.slice(0, 10);
+  const more = count - shown.length;
+  const list = shown.length === 1 && more === 0 ? `line ${shown[0]}` : `lines ${shown.join(', ')}`;
+  return more > 0 ? `${list} and ${more} more` : list;
+}

@@ -13,7 +13,7 @@ import { readManifest } from '../storage/manifest.ts';
 import type { ManifestEntry } from '../storage/manifest.ts';
 import type { RunSummary } from '../types.ts';
 import { knownModel } from './cost.ts';
-import { escapeHtml, formatBytes, formatMs, formatUsd, jsonForScript } from './format.ts';
+import { describeLines, escapeHtml, formatBytes, formatMs, formatUsd, jsonForScript } from './format.ts';
 import { GALLERY_CSS, GALLERY_JS, PAGE_SIZE } from './gallery-assets.ts';
 import { CHUNK_JOBS, GALLERY_DATA_DIR, PROMPT_CHUNK, reasonOf, toCard, writeGalleryData } from './gallery-data.ts';
 import { latencyHistogramSvg } from './histogram.ts';
@@ -173,12 +173,13 @@ function renderSummary(s: RunSummary, unknownPrice: number): string {
     .map(([r, n]) => `${escapeHtml(r)} ${Number(n)}`)
     .join(', ');
   const stat = (label: string, value: string) => `<div><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`;
-  const cost = formatUsd(s.costUsd) + (unknownPrice ? ` (+ ${unknownPrice} at unknown price)` : '');
+  const cost = formatUsd(s.folder?.costUsd ?? s.costUsd) + (unknownPrice ? ` (+ ${unknownPrice} at unknown price)` : '');
   return (
     `<dl class="stats">` +
-    stat('jobs', String(s.total)) +
-    stat('succeeded', String(s.succeeded)) +
-    stat('failed', String(s.failed)) +
+    // The cards are the whole folder, so the counts next to them are too (summary.folder), not one run's input.
+    stat('jobs', String(s.folder?.jobs ?? s.total)) +
+    stat('succeeded', String(s.folder?.succeeded ?? s.succeeded)) +
+    stat('failed', String(s.folder?.failed ?? s.failed)) +
     stat('skipped', String(s.skipped)) +
     stat('from cache', String(s.cached)) +
     stat('attempts', String(s.attempts)) +
@@ -188,6 +189,8 @@ function renderSummary(s: RunSummary, unknownPrice: number): string {
     stat('total cost', cost) +
     `</dl>` +
     (reasons ? `<p class="reasons">Failures by reason: ${reasons}</p>` : '') +
+    (s.run ? `<p class="run">Last run: ${s.run.succeeded} saved, ${s.run.failed} failed, ${s.skipped} already done (of its ${s.total} jobs)</p>` : '') +
+    (s.folder?.damaged ? `<p class="damaged">${s.folder.damaged} damaged manifest line(s) skipped (${escapeHtml(describeLines(s.folder.damagedLines ?? [], s.folder.damaged))})</p>` : '') +
     (s.stoppedBy ? `<p class="stopped">Run stopped early: ${escapeHtml(s.stoppedBy)}</p>` : '')
   );
 }

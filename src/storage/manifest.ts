@@ -246,10 +246,15 @@ export function parseEntry(text: string): ManifestEntry | undefined {
   return e as ManifestEntry;
 }
 
+/** Line numbers kept for a report; the count goes on past them. */
+export const SKIPPED_LINES_KEPT = 100;
+
 /** What readManifest saw besides entries; filled as iteration proceeds. */
 export interface ManifestReader extends AsyncIterable<ManifestEntry> {
   /** Unusable lines in the middle of the file (skipped). */
   readonly skipped: number;
+  /** Their 1-based line numbers (the first SKIPPED_LINES_KEPT of them), so a report can point at them. */
+  readonly skippedLines: readonly number[];
   /** True when the last line was unusable (a torn write) and ignored. */
   readonly tornTail: boolean;
 }
@@ -261,7 +266,7 @@ export interface ManifestReader extends AsyncIterable<ManifestEntry> {
  */
 export function readManifest(dir: string, options: { signal?: AbortSignal } = {}): ManifestReader {
   const path = join(dir, MANIFEST_FILE);
-  const state = { skipped: 0, tornTail: false };
+  const state = { skipped: 0, skippedLines: [] as number[], tornTail: false };
   async function* entries(): AsyncGenerator<ManifestEntry> {
     options.signal?.throwIfAborted();
     await assertPlainManifest(path);
@@ -270,19 +275,25 @@ export function readManifest(dir: string, options: { signal?: AbortSignal } = {}
     } catch {
       return;
     }
-    let pendingBad = false;
+    let pendingBad = 0; // line number of an unusable line not yet known to be in the middle
     for await (const l of readLines(path, options.signal)) {
       if (l.text.trim() === '') continue;
       const e = l.invalid ? undefined : parseEntry(l.text);
-      if (pendingBad) state.skipped++;
-      pendingBad = e === undefined;
+      if (pendingBad) {
+        state.skipped++;
+        if (state.skippedLines.length < SKIPPED_LINES_KEPT) state.skippedLines.push(pendingBad);
+      }
+      pendingBad = e === undefined ? l.line : 0;
       if (e) yield e;
     }
-    state.tornTail = pendingBad;
+    state.tornTail = pendingBad !== 0;
   }
   return {
     get skipped() {
       return state.skipped;
+    },
+    get skippedLines() {
+      return state.skippedLines;
     },
     get tornTail() {
       return state.tornTail;

@@ -24,6 +24,8 @@ export interface ResumeIndex {
   invalid: number;
   /** Unusable manifest lines skipped in the middle of the file. */
   skippedLines: number;
+  /** Their 1-based line numbers (the first 100). */
+  damagedLines: readonly number[];
 }
 
 export interface ResumeOptions {
@@ -92,6 +94,7 @@ export async function loadResumeIndex(dir: string, options: ResumeOptions = {}):
     failed,
     invalid: bad.size,
     skippedLines: reader.skipped,
+    damagedLines: reader.skippedLines,
   };
 }
 

@@ -97,6 +97,25 @@ describe('summarize', () => {
       imagesPerMinute: 0,
       averageImageBytes: 0,
       costUsd: 0,
+      folder: { jobs: 0, succeeded: 0, failed: 0, images: 0, costUsd: 0 },
     });
+  });
+
+  test('three scopes: this input (top level), this run (lines since startedAt), the folder (every key)', async () => {
+    const s = await summarize(
+      [
+        // An earlier run: the same prompts at another aspect ratio (other keys), and job x of this input.
+        entry('wide1', { finishedAt: at(0) }),
+        entry('wide2', { finishedAt: at(0) }),
+        entry('x', { finishedAt: at(0), costUsd: 0.039 }),
+        // This run (started at +10 s): y failed, z came from the cache.
+        entry('y', { status: 'failed', reason: 'server', finishedAt: at(11_000), costUsd: 0, attempts: 3 }),
+        entry('z', { from: 'cache', cached: true, finishedAt: at(12_000), costUsd: 0 }),
+      ],
+      { wallMs: 5000, startedAt: T0 + 10_000, total: 4, skipped: 1, inputKeys: new Set(['x', 'y', 'z']) },
+    );
+    assert.deepEqual([s.total, s.succeeded, s.failed, s.cached, s.skipped, s.attempts, s.costUsd], [4, 2, 1, 1, 1, 5, 0.039]);
+    assert.deepEqual(s.run, { succeeded: 1, failed: 1, cached: 1, attempts: 4, costUsd: 0 });
+    assert.deepEqual(s.folder, { jobs: 5, succeeded: 4, failed: 1, images: 4, costUsd: 0.117 });
   });
 });
