@@ -46,7 +46,7 @@ async function hashFile(path: string): Promise<string> {
 async function provenanceKey(path: string): Promise<string | undefined> {
   try {
     const data = await readFile(path);
-    const record = isPng(data) ? readPngText(data).imagebatch : (await readFile(`${path}.json`, 'utf8').catch(() => undefined));
+    const record = isPng(data) ? readPngText(data).imagebatch : (await readFile(sidecarName(path), 'utf8').catch(() => undefined));
     const key: unknown = record === undefined ? undefined : (JSON.parse(record) as { key?: unknown }).key;
     return typeof key === 'string' ? key : undefined;
   } catch {
@@ -67,9 +67,10 @@ export class OutputNames {
 
   /**
    * The name to write `base` under for job `key`: base itself when free or this job's own earlier file, else the
-   * first free `-N` variant. `sidecar`: the image also needs `<name>.json` (non-PNG), which must be free too.
+   * first free `-N` variant. `companions`: suffixes of files written next to the image (`.json` provenance for
+   * non-PNG, `.signature`), whose names must be free too unless the image is this job's own.
    */
-  async claim(base: string, key: string, sidecar: boolean): Promise<string> {
+  async claim(base: string, key: string, companions: readonly string[] = []): Promise<string> {
     for (let n = 1; n <= MAX_SUFFIX; n++) {
       const name = withSuffix(base, n);
       if (this.claimed.has(name)) continue;
@@ -80,7 +81,8 @@ export class OutputNames {
         if (st?.isDirectory() && n === 1) {
           throw new OutputConflictError(path, `${name} is a directory in the output folder; imagebatch never replaces it (rename or remove it and run again)`);
         }
-        const side = sidecar ? await lstatOrUndefined(confinedPath(this.dir, sidecarName(name))) : undefined;
+        let side = false;
+        for (const suffix of companions) side ||= (await lstatOrUndefined(confinedPath(this.dir, `${name}${suffix}`))) !== undefined;
         if (!st && !side) return name;
         if (st?.isFile() && (await this.ownedBy(name, path, key))) return name;
       } catch (e) {

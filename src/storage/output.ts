@@ -94,7 +94,8 @@ export class OutputFolder {
         const png = img.mimeType === 'image/png';
         let name: string;
         try {
-          name = await this.names.claim(imageFileName(result.job, i + 1, count, img.mimeType), result.job.key, !png);
+          const companions = [...(png ? [] : [sidecarName('')]), ...(img.thoughtSignature ? [signatureName('')] : [])];
+          name = await this.names.claim(imageFileName(result.job, i + 1, count, img.mimeType), result.job.key, companions);
         } catch (e) {
           if (!(e instanceof OutputConflictError)) throw e;
           // One job's name is blocked; the run goes on. Files already written for this answer stay (unrecorded).
