@@ -8,6 +8,7 @@ import type { Backend } from './gemini/backend.ts';
 import { resolveSharedQuota } from './quota/options.ts';
 import type { ResolvedSharedQuota, SharedQuotaOptions } from './quota/options.ts';
 import { DEFAULTS } from './defaults.ts';
+import { optionalNumber } from './internal/check.ts';
 
 export interface GenerateOptions {
   /** API key. @default env GEMINI_API_KEY, then GOOGLE_API_KEY */
@@ -125,15 +126,11 @@ export interface ResolvedOptions {
 }
 
 function positiveInt(name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OptionError(name, v, 'a whole number ≥ 1');
-  return v;
+  return optionalNumber(name, v, { integer: true, min: 1 }, fallback);
 }
 
 function positiveNumber(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(name, v, 'a number > 0');
-  return v;
+  return optionalNumber(name, v, { above: 0 }, undefined);
 }
 
 function nonEmpty(name: string, v: unknown): string | undefined {

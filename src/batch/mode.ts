@@ -2,6 +2,7 @@
 // so it only pays when there is a lot of work and the caller can wait for it.
 import { DEFAULTS } from '../defaults.ts';
 import { OptionError } from '../errors.ts';
+import { formatDuration } from '../internal/duration.ts';
 
 export type RunMode = 'stream' | 'batch';
 
@@ -38,28 +39,4 @@ export function chooseMode(jobCount: number, options: ChooseModeOptions = {}): M
     return { mode: 'stream', reason: `deadline ${formatDuration(options.deadlineMs)} is shorter than the ${formatDuration(minDeadline)} batch turnaround` };
   }
   return { mode: 'batch', reason: `${jobCount} jobs ≥ ${threshold} and a ${formatDuration(options.deadlineMs)} deadline: Batch API at half price` };
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
-
-/** "24h", "90m", "1h30m", "2d", "45s", "500ms" → ms. A bare number is seconds. */
-export function parseDuration(text: string): number {
-  const t = text.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of t.matchAll(re)) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    end = (m.index ?? 0) + m[0].length;
-  }
-  if (t === '' || end !== t.length) throw new OptionError('duration', text, 'a duration such as 24h, 90m, 1h30m, 2d or 45s');
-  return Math.round(total);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms >= 2 * DAY_MS && ms % DAY_MS === 0) return `${ms / DAY_MS}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
 }

@@ -8,6 +8,7 @@ import { systemClock } from '../internal/clock.ts';
 import type { RunToDiskOptions } from '../options.ts';
 import type { Job, RunEvent, RunSummary } from '../types.ts';
 import type { RecordCounts } from './state.ts';
+import { optionalNumber } from '../internal/check.ts';
 
 /** Google's turnaround limit: a job pending or running longer becomes EXPIRED. */
 export const BATCH_EXPIRY_MS = 48 * 3600 * 1000;
@@ -140,15 +141,11 @@ export function makeClient(o: BatchClientOptions, savedBaseUrl?: string): Gemini
 }
 
 function count(name: string, v: unknown, fallback: number, min: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new OptionError(name, v, `a whole number ≥ ${min}`);
-  return v;
+  return optionalNumber(name, v, { integer: true, min }, fallback);
 }
 
 function ms(name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OptionError(name, v, 'a number of milliseconds ≥ 0');
-  return v;
+  return optionalNumber(name, v, { min: 0, unit: 'milliseconds' }, fallback);
 }
 
 export function resolveSubmit(o: SubmitOptions) {

@@ -2,7 +2,7 @@
 // dead process left half done; and cleanup of the remote files.
 import { isApiError } from '../errors.ts';
 import type { GeminiClient } from '../gemini/client.ts';
-import { batchCounts, deleteBatch, isTerminal, listBatches } from '../gemini/batches.ts';
+import { batchCounts, deleteBatch, isTerminal, listRemoteBatches } from '../gemini/batches.ts';
 import { deleteFile } from '../gemini/files.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -47,7 +47,7 @@ export async function recoverCreating(
   if (pending.length === 0) return;
   const found = new Map<string, BatchOperation>();
   const wanted = new Set(pending.map((b) => b.displayName));
-  for await (const op of listBatches(client, { signal: options.signal })) {
+  for await (const op of listRemoteBatches(client, { signal: options.signal })) {
     const dn = op.metadata?.displayName;
     if (dn && wanted.has(dn) && !found.has(dn)) found.set(dn, op);
   }

@@ -56,7 +56,8 @@ export interface BatchRecord {
   cleanedUp?: boolean;
 }
 
-export interface BatchState {
+/** The folder's batch-state.json: what this folder submitted (not the server's BatchState enum, see gemini/wire.ts). */
+export interface BatchFolderState {
   v: 1;
   /** The base URL the batches live on (never a key). */
   baseUrl?: string;
@@ -69,9 +70,9 @@ export interface BatchState {
   batches: BatchRecord[];
 }
 
-const empty = (): BatchState => ({ v: 1, batches: [] });
+const empty = (): BatchFolderState => ({ v: 1, batches: [] });
 
-export async function readState(dir: string): Promise<BatchState> {
+export async function readState(dir: string): Promise<BatchFolderState> {
   const path = join(dir, STATE_FILE);
   let text: string;
   try {
@@ -86,15 +87,15 @@ export async function readState(dir: string): Promise<BatchState> {
   } catch {
     throw new StorageError(path, `${STATE_FILE} is not valid JSON; it lists the batch jobs of this folder, so it is never overwritten blindly`);
   }
-  const s = v as Partial<BatchState> | null;
+  const s = v as Partial<BatchFolderState> | null;
   if (!s || s.v !== 1 || !Array.isArray(s.batches)) throw new StorageError(path, `${STATE_FILE} has an unknown format`);
-  return s as BatchState;
+  return s as BatchFolderState;
 }
 
 // Read-modify-write cycles of one process are serialised per folder; the file itself is replaced atomically.
 const locks = new Map<string, Promise<unknown>>();
 
-export async function updateState<T>(dir: string, change: (s: BatchState) => T | Promise<T>): Promise<T> {
+export async function updateState<T>(dir: string, change: (s: BatchFolderState) => T | Promise<T>): Promise<T> {
   const key = resolve(dir);
   const prev = locks.get(key) ?? Promise.resolve();
   const run = prev.then(async () => {

@@ -1,6 +1,6 @@
 // Looking at batches: the folder's own (status, cancel) and every batch of the account (list).
 import { isApiError } from '../errors.ts';
-import { batchCounts, cancelBatch as cancelRemote, listBatches as listRemote } from '../gemini/batches.ts';
+import { batchCounts, cancelRemoteBatch, listRemoteBatches } from '../gemini/batches.ts';
 import type { BatchClientOptions } from './options.ts';
 import { BATCH_EXPIRY_MS, clockOf, makeClient } from './options.ts';
 import { fetchOperation, observe, openFolder } from './collect.ts';
@@ -85,7 +85,7 @@ export async function cancelBatch(out: string, options: BatchClientOptions & { n
   const entries: BatchStatusEntry[] = [];
   for (const r of (await readState(ctx.dir)).batches) {
     if (r.phase !== 'live' || !r.name || (options.name && r.name !== options.name)) continue;
-    await cancelRemote(ctx.client, r.name, { signal: options.signal });
+    await cancelRemoteBatch(ctx.client, r.name, { signal: options.signal });
     entries.push(await refresh(ctx, r, options, true));
   }
   return entries;
@@ -106,7 +106,7 @@ export interface BatchListEntry {
 export async function listBatches(options: BatchClientOptions & { pageSize?: number } = {}): Promise<BatchListEntry[]> {
   const client = makeClient(options);
   const out: BatchListEntry[] = [];
-  for await (const op of listRemote(client, { signal: options.signal, pageSize: options.pageSize })) {
+  for await (const op of listRemoteBatches(client, { signal: options.signal, pageSize: options.pageSize })) {
     const m = op.metadata;
     const e: BatchListEntry = { name: op.name, counts: batchCounts(op), ours: m?.displayName?.startsWith('imagebatch-') === true };
     if (m?.displayName) e.displayName = m.displayName;

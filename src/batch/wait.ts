@@ -4,7 +4,7 @@
 // wait. Each wait carries the retry policy's small jitter.
 import { isApiError } from '../errors.ts';
 import type { ApiError } from '../errors.ts';
-import { cancelBatch as cancelRemote } from '../gemini/batches.ts';
+import { cancelRemoteBatch } from '../gemini/batches.ts';
 import type { BatchOperation } from '../gemini/wire.ts';
 import { isTransientFailure, pollDelayMs } from '../scheduler/retry.ts';
 import type { RunSummary } from '../types.ts';
@@ -89,7 +89,7 @@ export async function waitForBatch(out: string, options: WaitOptions = {}): Prom
 async function abandon(ctx: FolderContext, record: BatchRecord, options: WaitOptions): Promise<void> {
   const signal = options.signal;
   options.onBatchEvent?.({ type: 'batch_deadline', name: record.name ?? record.displayName, at: clockOf(options).now() });
-  await cancelRemote(ctx.client, record.name!, { signal }).catch((e: unknown) => {
+  await cancelRemoteBatch(ctx.client, record.name!, { signal }).catch((e: unknown) => {
     if (!isApiError(e)) throw e; // already finished, or gone: the state read below tells
   });
   let op: BatchOperation = await fetchOperation(ctx, record, signal);

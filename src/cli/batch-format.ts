@@ -1,6 +1,6 @@
 // Text for the batch commands: one line per batch event or status entry, and the --deadline parser.
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../batch/mode.ts';
+import { parseDuration } from '../internal/duration.ts';
 import type { BatchEvent, BatchStatusEntry } from '../index.ts';
 
 const short = (state: string | undefined) => (state ?? 'UNKNOWN').replace(/^BATCH_STATE_/, '');

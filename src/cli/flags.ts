@@ -1,25 +1,24 @@
 // Flag value parsers shared by the subcommands: a bad value is a usage error (exit 2) that names the flag's value.
 import { InvalidArgumentError } from 'commander';
+import { describeRule, followsRule } from '../internal/check.ts';
+import type { NumberRule } from '../internal/check.ts';
 
-export function int(min = 1): (value: string) => number {
+/** A flag parser for numbers under the shared rule (internal/check.ts): the message names the rule and the value. */
+function numberFlag(rule: NumberRule): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}"`);
+    if (!followsRule(n, rule)) throw new InvalidArgumentError(`expected ${describeRule(rule)}, got "${value}"`);
     return n;
   };
 }
 
-export function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
+export function int(min = 1): (value: string) => number {
+  return numberFlag({ integer: true, min });
 }
 
-export function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
-  return n;
-}
+export const positive = numberFlag({ above: 0 });
+
+export const nonNegative = numberFlag({ min: 0 });
 
 export function oneOf<T extends string>(...allowed: T[]): (value: string) => T {
   return (value) => {

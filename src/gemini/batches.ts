@@ -45,7 +45,7 @@ export async function getBatch(client: GeminiClient, name: string, options: Batc
 }
 
 /** Every batch operation, fetching pages lazily as the caller iterates. */
-export async function* listBatches(client: GeminiClient, options: ListBatchesOptions = {}): AsyncGenerator<BatchOperation> {
+export async function* listRemoteBatches(client: GeminiClient, options: ListBatchesOptions = {}): AsyncGenerator<BatchOperation> {
   let pageToken: string | undefined;
   do {
     const { body } = await client.requestJson<ListBatchesResponse>('GET', 'batches', {
@@ -58,7 +58,7 @@ export async function* listBatches(client: GeminiClient, options: ListBatchesOpt
   } while (pageToken);
 }
 
-export async function cancelBatch(client: GeminiClient, name: string, options: BatchCallOptions = {}): Promise<void> {
+export async function cancelRemoteBatch(client: GeminiClient, name: string, options: BatchCallOptions = {}): Promise<void> {
   await client.requestJson('POST', `batches/${batchId(name)}:cancel`, { ...options, body: {} });
 }
 

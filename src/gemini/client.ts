@@ -13,6 +13,7 @@ import { errorFromOutcome, outcomeFromError, outcomeFromResponse } from './outco
 import { createRedactor, defaultRedactor } from '../internal/redact.ts';
 import type { Redactor } from '../internal/redact.ts';
 import type { GenerateContentRequest } from './wire.ts';
+import { checkNumber } from '../internal/check.ts';
 
 export const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 const USER_AGENT = `imagebatch/${VERSION} gl-node/${process.version}`;
@@ -397,8 +398,5 @@ function firstSet(...values: (string | undefined)[]): string | undefined {
 }
 
 function checkTimeout(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw new OptionError(option, value, `a number of milliseconds in (0, ${MAX_TIMEOUT_MS}]`);
-  }
-  return value;
+  return checkNumber(option, value, { above: 0, max: MAX_TIMEOUT_MS, unit: 'milliseconds' });
 }

@@ -2,7 +2,8 @@
 // No clock and no state: the pool supplies the attempt count and randomness, so every branch is testable.
 
 import type { ErrorOutcome, Outcome, QuotaViolationInfo } from '../types.ts';
-import { AuthError, BillingError, ModelNotFoundError, OptionError, PermissionError, QuotaExhaustedError } from '../errors.ts';
+import { AuthError, BillingError, ModelNotFoundError, PermissionError, QuotaExhaustedError } from '../errors.ts';
+import { checkNumber } from '../internal/check.ts';
 
 export interface RetryPolicyOptions {
   /** Attempts per job, the first included; every kind of retry counts. @default 6 */
@@ -56,12 +57,8 @@ export type Decision =
 export function resolveRetryOptions(partial: Partial<RetryPolicyOptions> = {}): RetryPolicyOptions {
   const o: RetryPolicyOptions = { ...defaultRetryPolicy };
   for (const [k, v] of Object.entries(partial) as [keyof RetryPolicyOptions, number | undefined][]) if (v !== undefined) o[k] = v;
-  const int = (name: keyof RetryPolicyOptions, min: number) => {
-    if (!Number.isInteger(o[name]) || o[name] < min) throw new OptionError(`retry.${name}`, o[name], `an integer ≥ ${min}`);
-  };
-  const num = (name: keyof RetryPolicyOptions) => {
-    if (!(o[name] >= 0) || !Number.isFinite(o[name])) throw new OptionError(`retry.${name}`, o[name], 'a finite number ≥ 0');
-  };
+  const int = (name: keyof RetryPolicyOptions, min: number) => checkNumber(`retry.${name}`, o[name], { integer: true, min });
+  const num = (name: keyof RetryPolicyOptions) => checkNumber(`retry.${name}`, o[name], { min: 0 });
   int('maxAttempts', 1);
   int('noImageRetries', 0);
   num('baseDelayMs');

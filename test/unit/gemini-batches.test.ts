@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { GeminiClient } from '../../src/gemini/client.ts';
-import { batchCounts, cancelBatch, createBatch, deleteBatch, getBatch, isTerminal, listBatches } from '../../src/gemini/batches.ts';
+import { batchCounts, cancelRemoteBatch, createBatch, deleteBatch, getBatch, isTerminal, listRemoteBatches } from '../../src/gemini/batches.ts';
 import { ApiError, AuthError } from '../../src/errors.ts';
 import type { BatchOperation } from '../../src/gemini/wire.ts';
 
@@ -82,10 +82,10 @@ describe('batch calls', () => {
       return Response.json(op('BATCH_STATE_RUNNING'));
     });
     assert.equal((await getBatch(s.client, 'batches/b1')).metadata.state, 'BATCH_STATE_RUNNING');
-    await cancelBatch(s.client, 'batches/b1');
+    await cancelRemoteBatch(s.client, 'batches/b1');
     await deleteBatch(s.client, 'b1');
     const states: string[] = [];
-    for await (const o of listBatches(s.client, { pageSize: 1 })) states.push(o.metadata.state);
+    for await (const o of listRemoteBatches(s.client, { pageSize: 1 })) states.push(o.metadata.state);
     assert.deepEqual(states, ['A', 'B']);
     assert.deepEqual(
       s.calls.map((c) => `${c.method} ${c.path}`),
