@@ -40,6 +40,6 @@ export const DEFAULTS = Object.freeze({
     pollMaxMs: 60_000,
     pollFactor: 1.5,
     maxPollErrors: 20,
-    writeConcurrency: 4,
+    writeConcurrency: 16,
   }),
 });

@@ -9,6 +9,8 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
   /** Aborts a streamed write between chunks (the temp file is removed). @default undefined */
   signal?: AbortSignal;
+  /** How the folder is fsynced after the rename (e.g. a coalescedDirSync shared by concurrent writers). @default fsyncDir */
+  syncDir?: (dir: string) => Promise<void>;
 }
 
 const TEMP_RE = /^\..+\.[0-9a-f]{12}\.tmp$/;
@@ -48,7 +50,35 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  if (fsync) await fsyncDir(dirname(path));
+  if (fsync) await (options.syncDir ?? fsyncDir)(dirname(path));
+}
+
+/**
+ * One folder fsync for many concurrent renames: a caller gets a promise for an fsync of `dir` that STARTED after
+ * its call (so its rename is covered), joining the next round when one is already running. Sixteen images saved at
+ * once cost two folder fsyncs instead of sixteen, with the same guarantee for each.
+ */
+export function coalescedDirSync(sync: (dir: string) => Promise<void> = fsyncDir): (dir: string) => Promise<void> {
+  const rounds = new Map<string, { running?: Promise<void>; next?: Promise<void> }>();
+  const start = (dir: string, r: { running?: Promise<void> }) => {
+    const p: Promise<void> = sync(dir).finally(() => {
+      if (r.running === p) r.running = undefined;
+    });
+    r.running = p;
+    return p;
+  };
+  return (dir) => {
+    let r = rounds.get(dir);
+    if (!r) rounds.set(dir, (r = {}));
+    const round = r;
+    if (!round.running) return start(dir, round);
+    // The running fsync may have begun before this caller's rename: wait for the one after it.
+    round.next ??= round.running.then(() => {
+      round.next = undefined;
+      return round.running ?? start(dir, round);
+    });
+    return round.next;
+  };
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -6,7 +6,7 @@ import { sha256Hex } from '../internal/hash.ts';
 import { imageDimensions, sizeMismatch } from '../internal/image-size.ts';
 import { defaultRedactor } from '../internal/redact.ts';
 import type { FailedResult, Result, RunSummary } from '../types.ts';
-import { removeOrphanTemps, writeFileAtomic } from './atomic.ts';
+import { coalescedDirSync, removeOrphanTemps, writeFileAtomic } from './atomic.ts';
 import type { ImageCache } from './cache.ts';
 import { OutputConflictError, OutputNames } from './claim.ts';
 import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
@@ -46,6 +46,8 @@ export class OutputFolder {
   private readonly now: () => Date;
   private readonly unlock: () => Promise<void>;
   private readonly names: OutputNames;
+  /** Concurrent saves share folder fsyncs (batch fetch writes 16 images at once). */
+  private readonly syncDir = coalescedDirSync();
 
   private constructor(dir: string, manifest: ManifestWriter, now: () => Date, unlock: () => Promise<void>) {
     this.dir = dir;
@@ -110,8 +112,8 @@ export class OutputFolder {
         const sha256 = sha256Hex(data);
         const linked = data === img.data && options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path));
         try {
-          if (!linked) await writeFileAtomic(path, data, { fsync: true });
-          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true });
+          if (!linked) await writeFileAtomic(path, data, { fsync: true, syncDir: this.syncDir });
+          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true, syncDir: this.syncDir });
         } catch (e) {
           this.names.release(name);
           throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
@@ -128,7 +130,7 @@ export class OutputFolder {
           // Outside the manifest: a signature can be a megabyte, the manifest stays small and streamable.
           const sig = signatureName(name);
           try {
-            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true });
+            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true, syncDir: this.syncDir });
           } catch (e) {
             throw new StorageError(sig, `cannot write the thought signature: ${(e as Error).message}`, { cause: e });
           }
