@@ -46,6 +46,8 @@ export interface GenerateOptions {
   stopSignal?: AbortSignal;
   /** Stop scheduling new work once the spend (USD, from each answer's usage) would pass this. @default unlimited */
   maxCostUsd?: number;
+  /** A reference image given as a URL larger than this fails its job (reading stops at the cap). @default 20 MB */
+  maxReferenceBytes?: number;
   /** Receives progress events. */
   onEvent?: (event: RunEvent) => void;
   /** Injectable transport, for tests. @default globalThis.fetch */
@@ -115,6 +117,7 @@ export interface ResolvedOptions {
   signal?: AbortSignal;
   stopSignal?: AbortSignal;
   maxCostUsd?: number;
+  maxReferenceBytes?: number;
   onEvent: (event: RunEvent) => void;
   fetch?: typeof fetch;
   clock: Clock;
@@ -163,6 +166,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     timeoutMs: positiveNumber('timeoutMs', o.timeoutMs) ?? DEFAULTS.timeoutMs,
     maxAttempts: positiveInt('maxAttempts', o.maxAttempts, DEFAULTS.maxAttempts),
     maxRetryDelayMs: positiveNumber('maxRetryDelayMs', o.maxRetryDelayMs) ?? DEFAULTS.maxRetryDelayMs,
+    maxReferenceBytes: o.maxReferenceBytes === undefined ? undefined : positiveInt('maxReferenceBytes', o.maxReferenceBytes, 1),
     aspectRatio: o.aspectRatio,
     imageSize: o.imageSize,
     ordered: o.ordered ?? DEFAULTS.ordered,

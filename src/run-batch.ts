@@ -122,6 +122,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
       deadlineMs: options.deadlineMs,
       tempDir: options.tempDir,
       maxCostUsd: options.maxCostUsd,
+      maxReferenceBytes: options.maxReferenceBytes,
     });
     summary = await waitForBatch(out, wait);
   } catch (err) {

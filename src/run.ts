@@ -3,6 +3,7 @@
 import { GeminiClient, resolveBaseUrl } from './gemini/client.ts';
 import { buildRequest } from './gemini/request.ts';
 import { loadReferences } from './input/refs.ts';
+import { ReferenceFetchError, RemoteRefs } from './input/remote-ref.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
 import { InputOrder } from './internal/order.ts';
 import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
@@ -94,6 +95,8 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const seqOf = new WeakMap<Job, number>();
   const billed = new WeakMap<Job, number>();
   let spentUsd = 0;
+  // Reference URLs: downloaded once per run, under the per-attempt deadline and the size cap.
+  const remote = new RemoteRefs({ fetch: o.fetch, maxBytes: o.maxReferenceBytes, timeoutMs: o.timeoutMs });
   let inFlight = 0;
   let stoppedByBudget = false;
   // Would one more request (on top of those in flight) pass the budget? Unknown prices count as 0.
@@ -111,7 +114,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   async function* admitted(): AsyncGenerator<Job> {
     try {
       let seq = 0;
-      for await (const job of normaliseJobs(jobs, o.model)) {
+      for await (const job of normaliseJobs(jobs, o.model, remote)) {
         seqOf.set(job, seq++);
         if (skip?.(job) === 'done') {
           order?.skip(seqOf.get(job)!);
@@ -190,9 +193,12 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       try {
         let references: ImageData[];
         try {
-          references = await loadReferences(job, o.fetch ?? fetch, ctx.signal);
+          references = await loadReferences(job, remote, ctx.signal);
         } catch (err) {
-          return { kind: 'error', reason: 'invalid_request', message: err instanceof Error ? err.message : String(err) };
+          if (ctx.signal.aborted) return { kind: 'error', reason: 'cancelled', message: 'cancelled by the caller' };
+          // An image host's 5xx, reset or timeout is transient: the retry policy retries it like the API's own.
+          const reason = err instanceof ReferenceFetchError ? err.reason : 'invalid_request';
+          return { kind: 'error', reason, message: err instanceof Error ? err.message : String(err) };
         }
         const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
         // Charged when the answer arrives, not when the caller reads the result: settled results may wait in the

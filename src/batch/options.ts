@@ -130,6 +130,8 @@ export interface SubmitOptions extends BatchClientOptions {
    * passes this. Batches are then held until the whole input is read. @default undefined (no cap)
    */
   maxCostUsd?: number;
+  /** A reference image given as a URL larger than this stops the submission (reading stops at the cap). @default 20 MB */
+  maxReferenceBytes?: number;
 }
 
 export function makeClient(o: BatchClientOptions, savedBaseUrl?: string): GeminiClient {

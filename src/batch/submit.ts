@@ -18,6 +18,7 @@ import type { SubmitOptions } from './options.ts';
 import { clockOf, makeClient, resolveSubmit } from './options.ts';
 import { fromOperation, recoverCreating } from './remote.ts';
 import { loadReferences } from '../input/refs.ts';
+import { RemoteRefs } from '../input/remote-ref.ts';
 import { Chunk } from './spool.ts';
 import { BatchEstimate, checkCap } from './budget.ts';
 import type { BatchRecord } from './state.ts';
@@ -63,6 +64,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   const chunks = new Map<string, Chunk>();
   const seen = new Set<string>();
   const estimate = new BatchEstimate();
+  const remote = new RemoteRefs({ fetch: options.fetch, maxBytes: options.maxReferenceBytes, timeoutMs: options.timeoutMs });
   const capped = options.maxCostUsd !== undefined;
   const held: Chunk[] = [];
   const result: SubmitResult = { batches: [], total: 0, submitted: 0, skippedDone: 0, skippedLive: 0 };
@@ -80,7 +82,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   };
   try {
     // Keyed exactly as streaming mode keys them (path-only reference images are hashed first).
-    for await (const job of normaliseJobs(jobs, defaultModel)) {
+    for await (const job of normaliseJobs(jobs, defaultModel, remote)) {
       signal?.throwIfAborted();
       result.total++;
       const prev = index.get(job.key)?.status;
@@ -95,7 +97,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       }
       seen.add(job.key);
       const model = job.model ?? defaultModel;
-      const references = await loadReferences(job, options.fetch ?? fetch, signal);
+      const references = await loadReferences(job, remote, signal);
       const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
       estimate.add(job, model, options.imageSize);
       const line = `${JSON.stringify({ key: job.key, request })}\n`;

@@ -52,6 +52,7 @@ interface SubmitFlags extends CollectFlags, InputFlags {
   inlineMax?: number;
   maxRequests?: number;
   fresh: boolean;
+  maxReferenceBytes?: number;
 }
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -84,6 +85,7 @@ export function addBatchCommands(program: Command): void {
     .option('--variants <n>', `images per prompt${dflt(DEFAULTS.variants)}`, int())
     .option('--format <fmt>', 'txt, jsonl or csv (default: from the extension)')
     .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
+    .option('--max-reference-bytes <n>', 'largest reference image downloaded from a URL (default 20 MB)', int())
     .option('--deadline <duration>', 'with --finish-with-stream: stream what is unfinished near this deadline (e.g. 24h)', deadlineFlag)
     .option('--inline-max <n>', `send batches of at most this many requests inline (0: always upload a file)${dflt(DEFAULTS.batch.inlineMaxRequests)}`, int(0))
     .option('--max-requests <n>', `split into several batch jobs past this many requests${dflt(DEFAULTS.batch.maxRequestsPerBatch)}`, int())
@@ -240,6 +242,7 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
       inlineMaxRequests: flags.inlineMax,
       maxRequestsPerBatch: flags.maxRequests,
       maxCostUsd: flags.maxCost,
+      maxReferenceBytes: flags.maxReferenceBytes,
       onBatchEvent: printer(flags.json).batch,
     });
     const line = `${r.submitted} request(s) in ${r.batches.length} batch job(s); ${r.skippedDone} already done, ${r.skippedLive} already waiting in a batch.`;

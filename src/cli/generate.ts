@@ -41,6 +41,7 @@ export interface GenerateFlags extends ModeFlags, InputFlags, SharedQuotaFlags {
   grace?: number;
   dryRun: boolean;
   maxCost?: number;
+  maxReferenceBytes?: number;
   ordered: boolean;
   fsync?: 'always' | 'batch';
   gallery: boolean;
@@ -81,6 +82,7 @@ export function addGenerateCommand(program: Command): void {
     .option('--variants <n>', `images per prompt (separate requests)${dflt(DEFAULTS.variants)}`, int())
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['txt', 'jsonl', 'csv']))
     .option('--allow-outside-refs', 'allow reference images outside the input file folder', false)
+    .option('--max-reference-bytes <n>', 'largest reference image downloaded from a URL (default 20 MB)', int())
     .option('--ordered', 'save in input order instead of completion order', false)
     .addOption(new Option('--fsync <policy>', `manifest durability: always or batch${dflt(DEFAULTS.fsync)}`).argParser(oneOf('always', 'batch')))
     .option('--no-gallery', 'do not write index.html')
@@ -184,6 +186,7 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         retryFailed: flags.retryFailed,
         cacheDir: flags.cache ? flags.cacheDir : false,
         maxCostUsd: flags.maxCost,
+        maxReferenceBytes: flags.maxReferenceBytes,
         ordered: flags.ordered,
         fsync: flags.fsync,
         gallery: flags.gallery === false ? false : undefined,

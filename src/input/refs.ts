@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { extname, isAbsolute, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.ts';
 import type { ImageData, Job, ReferenceImage } from '../types.ts';
+import { ReferenceFetchError, type RemoteRefs } from './remote-ref.ts';
 import { MAX_REF_BYTES, MAX_REQUEST_BYTES, type FieldIssue } from './schema.ts';
 
 const MIME_BY_EXT: Record<string, string> = {
@@ -109,15 +110,21 @@ function mb(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-/** Reference image bytes at request time (local path or http(s) URL): one reader for streaming and batch modes. */
-export async function loadReferences(job: Job, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<ImageData[]> {
+/**
+ * Reference image bytes at request time (local path or http(s) URL): one reader for streaming and batch modes. URLs
+ * come through the run's RemoteRefs (capped, deadline, once per run); one whose bytes no longer match the sha256 the
+ * job was keyed with fails the job rather than send other content under the old key.
+ */
+export async function loadReferences(job: Job, remote: RemoteRefs, signal?: AbortSignal): Promise<ImageData[]> {
   const out: ImageData[] = [];
   for (const ref of job.images ?? []) {
     const mimeType = ref.mimeType ?? 'image/png';
     if (/^https?:\/\//i.test(ref.path)) {
-      const res = await fetchImpl(ref.path, { signal });
-      if (!res.ok) throw new StorageError(ref.path, `reference image ${ref.path}: HTTP ${res.status}`);
-      out.push({ data: new Uint8Array(await res.arrayBuffer()), mimeType: res.headers.get('content-type') ?? mimeType });
+      const d = await remote.get(ref.path, signal);
+      if (ref.sha256 !== undefined && ref.sha256 !== d.sha256) {
+        throw new ReferenceFetchError(ref.path, 'invalid_request', 'changed while the run was going (its sha256 differs from the one the job was keyed with)');
+      }
+      out.push({ data: d.data, mimeType: d.mimeType });
     } else {
       try {
         out.push({ data: await readFile(ref.path, { signal }), mimeType });
