@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
-//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery, vertex
+//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery, vertex, shared
 //   --quick         smaller runs for a smoke check (~7 min): 300 jobs per quota run, one run each,
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results
 import { execFile } from 'node:child_process';
@@ -12,8 +12,9 @@ import { inputTable, memoryTable, runMemoryBench } from './memory.ts';
 import { runQuotaBench } from './quota.ts';
 import { runVertexBench } from './vertex.ts';
 import { quotaTable, virtualTable } from './quota-table.ts';
+import { runSharedBench, sharedTable } from './shared.ts';
 
-const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex'] as const;
+const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex', 'shared'] as const;
 type Name = (typeof NAMES)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
@@ -29,6 +30,16 @@ print();
 print(`Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
 print(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GB, Node ${process.version}, load average at start ${loadavg().map((x) => fmt(x, 1)).join(' / ')}`);
 print();
+
+if (only.has('shared')) {
+  const jobs = quick ? 120 : 240;
+  log(`shared: ${jobs} jobs per run over P processes`);
+  const rows = await runSharedBench({ jobs, log });
+  print(`### Several processes on one project quota (--shared-quota through Redis), ${jobs} jobs per run, one run each`);
+  print();
+  print(sharedTable(rows));
+  print();
+}
 
 if (only.has('quota')) {
   const n = quick ? 300 : 1000;
