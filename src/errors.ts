@@ -91,12 +91,18 @@ export class PermissionError extends ImageBatchError {
   }
 }
 
-/** 404 for the model. Ends the run. */
+/** 404 for the model: before a run (preflight, nothing sent) or during one (ends the run). */
 export class ModelNotFoundError extends ImageBatchError {
   readonly model: string;
-  constructor(model: string, message: string) {
+  /** What the server's message says: shut down, closed to new users, or never existed. @default 'not_found' */
+  readonly reason: 'shut_down' | 'closed_to_new_users' | 'not_found';
+  /** The model to use instead, from the model registry, when it knows one. */
+  readonly replacement?: string;
+  constructor(model: string, message: string, fields: { reason?: ModelNotFoundError['reason']; replacement?: string } = {}) {
     super('MODEL_NOT_FOUND', message);
     this.model = model;
+    this.reason = fields.reason ?? 'not_found';
+    this.replacement = fields.replacement;
   }
 }
 

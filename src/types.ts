@@ -1,4 +1,5 @@
 // Public domain types. Everything a caller sees in results and events is defined here.
+import type { ThinkingLevel } from './models/index.ts';
 
 /** A reference image sent with the prompt (editing / composition). */
 export interface ReferenceImage {
@@ -26,6 +27,8 @@ export interface Job {
   model?: string;
   aspectRatio?: string;
   imageSize?: string;
+  /** `generationConfig.thinkingConfig.thinkingLevel`, only for models that take levels. */
+  thinking?: ThinkingLevel;
   seed?: number;
   /** 0-based variant number when one prompt asks for several images (distinct keys). */
   variant?: number;

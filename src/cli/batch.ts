@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import { startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
 import {
+  GeminiClient,
+  ModelNotFoundError,
+  preflightModels,
   batchStatus,
   cancelBatch,
   chooseMode,
@@ -27,7 +30,7 @@ import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
 import { cliMessage, givenBy, reportConflicts, submitConflicts } from './conflicts.ts';
-import { inputOptions, ttyHint } from './input-flags.ts';
+import { IMAGE_SIZE_HELP, MODEL_HELP, THINKING_HELP, inputOptions, ttyHint } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 
 interface CommonFlags {
@@ -78,9 +81,10 @@ export function addBatchCommands(program: Command): void {
 
   collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
     .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
-    .option('-m, --model <id>', `model for prompts that name none (see \`imagebatch models\`)${dflt(DEFAULTS.model)}`)
+    .option('-m, --model <id>', `${MODEL_HELP}${dflt(DEFAULTS.model)}`)
     .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9')
-    .option('--image-size <size>', '1K, 2K or 4K')
+    .option('--image-size <size>', IMAGE_SIZE_HELP)
+    .option('--thinking <level>', THINKING_HELP)
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row')
     .option('--variants <n>', `images per prompt${dflt(DEFAULTS.variants)}`, int())
     .option('--format <fmt>', 'txt, jsonl or csv (default: from the extension)')
@@ -231,6 +235,15 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
   const emulator = flags.emulator ? await startEmulator({}) : undefined;
   try {
     if (emulator && !flags.json) err(`emulator: ${emulator.url} (built in: it stops with this command, so results are fetched now)`);
+    // Preflight: every model of the input answers models.get before anything is uploaded or paid (404: exit 2).
+    try {
+      await preflightModels(new GeminiClient(clientOf(flags, emulator)), input.models);
+    } catch (e) {
+      if (!(e instanceof ModelNotFoundError)) throw e;
+      err(`imagebatch: ${e.message}`);
+      err('Nothing was submitted. `imagebatch models` lists the models that exist today.');
+      return EXIT.usage;
+    }
     const r = await submitBatch(input.jobs, {
       ...clientOf(flags, emulator),
       out: flags.out,

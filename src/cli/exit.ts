@@ -1,6 +1,6 @@
 // The CLI's exit codes (README, "Exit codes") and the one rule that maps an error onto them.
 import { CommanderError } from 'commander';
-import { BatchError, isBatchBudgetError, isImageBatchError, isInputError, isOptionError, isRunLevelError } from '../index.ts';
+import { BatchError, ModelNotFoundError, isBatchBudgetError, isImageBatchError, isInputError, isOptionError, isRunLevelError } from '../index.ts';
 
 export const EXIT = {
   ok: 0,
@@ -32,6 +32,8 @@ const ANSWERED = new Set(['commander.helpDisplayed', 'commander.help', 'commande
 export function exitCodeFor(error: unknown, context: ExitContext = {}): ExitCode {
   if (error instanceof CommanderError) return ANSWERED.has(error.code) ? EXIT.ok : EXIT.usage;
   if (isInputError(error) || isOptionError(error) || error instanceof BatchError || isBatchBudgetError(error)) return EXIT.usage;
+  // A model that answers 404 before anything was sent (preflight) is a usage problem: nothing was paid.
+  if (error instanceof ModelNotFoundError && !context.started) return EXIT.usage;
   if (isRunLevelError(error)) return EXIT.runStopped;
   if (isImageBatchError(error) && context.started) return EXIT.runStopped;
   return EXIT.usage;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { demoProfile, startEmulator } from '../emulator/index.ts';
 import type { Emulator } from '../emulator/index.ts';
-import { formatIssue, isImageBatchError, isInputError, openInput, vertexBackend, vertexFromEnv } from '../index.ts';
+import { GeminiClient, ModelNotFoundError, preflightModels, formatIssue, isImageBatchError, isInputError, openInput, vertexBackend, vertexFromEnv } from '../index.ts';
 import type { Backend, RunSummary } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
 import { DEFAULTS } from '../defaults.ts';
@@ -16,7 +16,7 @@ import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
 import { cliMessage, generateConflicts, givenBy, reportConflicts } from './conflicts.ts';
 import type { Given } from './conflicts.ts';
-import { inputOptions, ttyHint } from './input-flags.ts';
+import { IMAGE_SIZE_HELP, MODEL_HELP, THINKING_HELP, inputOptions, ttyHint } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 import { addSharedQuotaOptions, sharedQuotaOption } from './quota.ts';
 import type { SharedQuotaFlags } from './quota.ts';
@@ -57,13 +57,14 @@ export function addGenerateCommand(program: Command): void {
     .description('generate one image per prompt (a .txt, .jsonl or .csv file, or - for stdin) into an output folder')
     .argument('<file>', 'prompts: .txt (one per line, # comments), .jsonl ({"prompt", "key"?, "model"?, "aspectRatio"?, "imageSize"?, ...}), .csv (a prompt column), or -')
     .option('-o, --out <dir>', `output folder${dflt(DEFAULTS.out)}`)
-    .option('-m, --model <id>', `model for prompts that name none (see \`imagebatch models\`)${dflt(DEFAULTS.model)}`)
+    .option('-m, --model <id>', `${MODEL_HELP}${dflt(DEFAULTS.model)}`)
     .option('-c, --concurrency <n>', `most requests in flight (the ceiling when adaptive)${dflt(DEFAULTS.concurrency)}`, int())
     .option('--no-adaptive', 'keep concurrency fixed instead of finding the sustainable level')
     .option('--rpm <n>', 'client-side limit: requests per minute (your quota)', positive)
     .option('--ipm <n>', 'client-side limit: images per minute', positive)
     .option('--aspect-ratio <ratio>', 'e.g. 1:1, 16:9, 9:16')
-    .option('--image-size <size>', '1K, 2K or 4K')
+    .option('--image-size <size>', IMAGE_SIZE_HELP)
+    .option('--thinking <level>', THINKING_HELP)
     .option('--timeout <seconds>', `deadline of one attempt, body included${dflt(DEFAULTS.timeoutMs / 1000)}`, positive)
     .option('--max-attempts <n>', `attempts per prompt, the first included${dflt(DEFAULTS.maxAttempts)}`, int())
     .option('--max-retry-delay <seconds>', `a server-announced wait longer than this stops the run (exit 3)${dflt(DEFAULTS.maxRetryDelayMs / 1000)}`, positive)
@@ -163,6 +164,11 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     let summary: RunSummary;
     let sent = false;
     try {
+      // Preflight (Gemini API): every model of the input answers models.get before anything is paid (a 404 here exits 2).
+      if (!vertex) {
+        const client = new GeminiClient({ apiKey: emulator ? 'emulator-key' : undefined, baseUrl: emulator?.url ?? flags.baseUrl });
+        await preflightModels(client, input.models, { signal: stop.hard, retry: { maxAttempts: flags.maxAttempts } });
+      }
       // Vertex has no Batch API mode here: auto always streams there.
       const mode = vertex ? 'stream' : chooseRunMode(input.count, flags, (m) => display.message(m));
       summary = await runForMode(mode, input.jobs, {
@@ -203,6 +209,11 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     } catch (e) {
       display.stop();
       // A disk that fails after requests went out (full, unmounted) stops a run that had started: exit 3, not 2.
+      if (e instanceof ModelNotFoundError && !sent) {
+        err(`imagebatch: ${e.message}`);
+        err('Nothing was sent. `imagebatch models` lists the models that exist today.');
+        return exitCodeFor(e, { started: false });
+      }
       const code = exitCodeFor(e, { started: sent });
       if (code === EXIT.runStopped) {
         err(`imagebatch: run stopped: ${(e as Error).message}`);

@@ -1,10 +1,21 @@
 // The input flags shared by `generate` and `batch submit`, mapped once onto the library's InputOptions.
-import type { InputOptions } from '../index.ts';
+import { DEFAULT_MODEL, findModel } from '../index.ts';
+import type { InputOptions, ThinkingLevel } from '../index.ts';
+
+// Help texts from the model registry, so they follow the line-up without edits here.
+const defaultModel = findModel(DEFAULT_MODEL);
+export const MODEL_HELP = `model for prompts that name none (${defaultModel?.name ?? DEFAULT_MODEL}; \`imagebatch models\` lists the others)`;
+export const IMAGE_SIZE_HELP = `${defaultModel?.sizes.join(', ') ?? '1K'} on ${DEFAULT_MODEL}; other models take other sizes (\`imagebatch models\`)`;
+const levels = defaultModel?.thinking.kind === 'levels' ? defaultModel.thinking : undefined;
+export const THINKING_HELP = levels
+  ? `thinking level for models that take one: ${levels.levels.join(', ')} on ${DEFAULT_MODEL} (default ${levels.default})`
+  : 'thinking level for models that take one (minimal, medium, high)';
 
 export interface InputFlags {
   model?: string;
   aspectRatio?: string;
   imageSize?: string;
+  thinking?: ThinkingLevel;
   template?: string;
   variants?: number;
   format?: 'txt' | 'jsonl' | 'csv';
@@ -16,6 +27,7 @@ export function inputOptions(f: InputFlags): InputOptions {
     model: f.model,
     aspectRatio: f.aspectRatio,
     imageSize: f.imageSize,
+    thinking: f.thinking,
     template: f.template,
     variants: f.variants,
     format: f.format,

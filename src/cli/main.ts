@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { addBatchCommands } from './batch.ts';
 import { addEmulatorCommand } from './emulator.ts';
 import { addGenerateCommand } from './generate.ts';
+import { addModelsCommand } from './models.ts';
 import { addQuotaCommand } from './quota.ts';
 import { addReportCommand } from './report.ts';
 import { cliMessage } from './conflicts.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   addGenerateCommand(program);
+  addModelsCommand(program);
   addReportCommand(program);
   addEmulatorCommand(program);
   addBatchCommands(program);

@@ -9,7 +9,7 @@ import { readLines } from '../internal/jsonl.ts';
 import type { CounterStore } from './counters.ts';
 import type { FaultPlan } from './faults.ts';
 import type { FileStore } from './files.ts';
-import { GRPC_CODES, HttpError, MESSAGES, invalidArgument, modelNotFound } from './errors.ts';
+import { GRPC_CODES, HttpError, MESSAGES, invalidArgument } from './errors.ts';
 import type { AnswerKind, ModelProfile } from './generate.ts';
 import { buildResponse, modelProfile, parseGenerateRequest } from './generate.ts';
 import { camelizeKeys, isRecord, readJson, sendJson, timestamp } from './http.ts';
@@ -54,7 +54,8 @@ export interface BatchDeps {
   files: FileStore;
   counters: CounterStore;
   now: () => number;
-  knownModel: (id: string) => boolean;
+  /** The 404 a call on this model gets, if any. */
+  modelRefusal: (id: string, method: string, apiVersion: string) => HttpError | undefined;
 }
 
 const grpc = (name: string, message: string): Status => ({ code: GRPC_CODES[name] ?? 13, message });
@@ -113,7 +114,8 @@ export class BatchStore {
   /** The body limit is Google's 20 MB request limit, which is what bounds inline batches. */
   async create(req: IncomingMessage, res: ServerResponse, model: string, apiVersion: string): Promise<void> {
     const { value } = await readJson(req);
-    if (!this.deps.knownModel(model)) throw modelNotFound(model, 'batchGenerateContent', apiVersion);
+    const refused = this.deps.modelRefusal(model, 'batchGenerateContent', apiVersion);
+    if (refused) throw refused;
     const body = camelizeKeys(value);
     const batch = isRecord(body) && isRecord(body.batch) ? body.batch : undefined;
     const input = batch && isRecord(batch.inputConfig) ? batch.inputConfig : undefined;

@@ -109,6 +109,7 @@ export function parseGenerateRequest(raw: unknown, profile: ModelProfile): Parse
   if (imageSize !== undefined && !IMAGE_SIZES.includes(imageSize)) {
     throw invalidArgument(`Unsupported image size "${imageSize}". Supported values: ${IMAGE_SIZES.join(', ')}.`);
   }
+  checkModelRules(profile.id, aspectRatio, imageSize, thinkingLevelOf(gc));
   const seed = int32('generation_config.seed', gc.seed);
   const parsed: ParsedRequest = { prompt, modalities, wantsImage: profile.image && modalities.includes('IMAGE'), inputImages };
   if (aspectRatio !== undefined) parsed.aspectRatio = aspectRatio;
@@ -253,4 +254,33 @@ export function streamChunks(ctx: AnswerContext, full: GenerateContentResponse):
 /** Final (non-thought) images in an answer. */
 export function countFinalImages(r: GenerateContentResponse): number {
   return (r.candidates?.[0]?.content?.parts ?? []).filter((p) => p.inlineData && !p.thought).length;
+}
+
+function thinkingLevelOf(gc: Record<string, unknown>): string | undefined {
+  const tc = isRecord(gc.thinkingConfig) ? gc.thinkingConfig : {};
+  return string('generation_config.thinking_config.thinking_level', tc.thinkingLevel);
+}
+
+/**
+ * The registry's per-model rules, answered as 400 INVALID_ARGUMENT the way Google refuses an option a model does not
+ * take (e.g. imageSize "512" on Nano Banana 2.1: https://docs.laozhang.ai/en/api-capabilities/nano-banana-2-1-image).
+ * The exact wording of Google's message for these cases is not documented; the status and shape are.
+ */
+function checkModelRules(id: string, aspectRatio: string | undefined, imageSize: string | undefined, thinkingLevel: string | undefined): void {
+  const info = findModel(id);
+  if (!info) return;
+  if (aspectRatio !== undefined && !info.aspectRatios.includes(aspectRatio)) {
+    throw invalidArgument(`Aspect ratio "${aspectRatio}" is not supported by models/${id}. Supported values: ${info.aspectRatios.join(', ')}.`);
+  }
+  if (imageSize !== undefined && (info.defaultSize === undefined || !(info.sizes as readonly string[]).includes(imageSize))) {
+    const takes = info.defaultSize === undefined ? 'this model does not take an image size' : `supported values: ${info.sizes.join(', ')}`;
+    throw invalidArgument(`Image size "${imageSize}" is not supported by models/${id}; ${takes}.`);
+  }
+  if (thinkingLevel !== undefined) {
+    const levels = info.thinking.kind === 'levels' ? info.thinking.levels.map((l) => l.toUpperCase()) : [];
+    if (!levels.includes(thinkingLevel.toUpperCase())) {
+      const takes = levels.length ? `supported values: ${levels.join(', ')}` : 'this model does not take a thinking level';
+      throw invalidArgument(`Thinking level "${thinkingLevel}" is not supported by models/${id}; ${takes}.`);
+    }
+  }
 }

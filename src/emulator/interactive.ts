@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { GenerateContentResponse } from '../gemini/wire.ts';
-import { faultError, invalidArgument, modelNotFound, pushbackFault, quotaExceeded } from './errors.ts';
+import { faultError, invalidArgument, pushbackFault, quotaExceeded } from './errors.ts';
+import { modelRefusal } from './models.ts';
 import type { AnswerContext, AnswerKind, ParsedRequest } from './generate.ts';
 import { buildResponse, countFinalImages, modelProfile, parseGenerateRequest, streamChunks } from './generate.ts';
 import { JSON_TYPE, MAX_JSON_BYTES, readBody } from './http.ts';
@@ -20,7 +21,8 @@ export type RequestCheck = (raw: unknown) => void;
 
 async function parse(req: IncomingMessage, st: EmulatorState, model: string, method: GenerateMethod, apiVersion: string, check?: RequestCheck): Promise<ParsedRequest> {
   const { body, tooLarge } = await readBody(req, MAX_JSON_BYTES);
-  if (!st.knownModel(model)) throw modelNotFound(model, method, apiVersion);
+  const refused = modelRefusal(st.options, model, method, apiVersion);
+  if (refused) throw refused;
   if (tooLarge) throw invalidArgument(`Request payload size exceeds the limit: ${MAX_JSON_BYTES} bytes.`);
   let raw: unknown;
   try {

@@ -139,6 +139,11 @@ export interface EmulatorOptions {
   thoughtSignatureChars?: number;
   /** Known model ids. @default DEFAULT_MODELS: the registry's served models (src/models) and a text model */
   models?: string[];
+  /**
+   * The caller's project used models that are now closed to new users (`restricted` in the model registry), so
+   * they still answer; otherwise they 404 "no longer available to new users" as for a new project. @default false
+   */
+  existingUser?: boolean;
   /** Batch API lifecycle timing. @default { pendingMs: 200, msPerRequest: 1 } */
   batch?: BatchOptions;
   /** Vertex AI routes, bearer tokens, the GCE metadata server and Vertex's errors. @default {} (see VertexEmulatorOptions) */
@@ -166,6 +171,7 @@ export interface ResolvedOptions {
   imageBytes: number;
   thoughtSignatureChars: number;
   models: string[];
+  existingUser: boolean;
   batch: Required<Omit<BatchOptions, 'lineErrorEvery'>> & { lineErrorEvery: number | undefined };
   vertex: ResolvedVertexOptions;
   log: ((line: string) => void) | undefined;

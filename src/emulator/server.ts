@@ -5,13 +5,13 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { checkAuth } from './auth.ts';
 import { answerClientError, MAX_HEADER_BYTES, MAX_URL_BYTES, uriTooLong } from './client-error.ts';
-import { HttpError, modelNotFound, notFound } from './errors.ts';
+import { HttpError, notFound } from './errors.ts';
 import type { GenerateMethod } from './interactive.ts';
 import { handleGenerate } from './interactive.ts';
 import { readBody, sendError, sendJson } from './http.ts';
+import { listModels, modelRefusal, modelResource } from './models.ts';
 import type { EmulatorState } from './state.ts';
 import { vertexRoute } from './vertex-routes.ts';
-import { findModel } from '../models/index.ts';
 
 type Handler = () => Promise<void> | void;
 
@@ -29,27 +29,6 @@ function splitMethod(segment: string): [string, string | undefined] {
   return i < 0 ? [segment, undefined] : [segment.slice(0, i), segment.slice(i + 1)];
 }
 
-/**
- * Google's `Model` resource, with the fields a recorded models.list carries (test/fixtures/replay/200-models-list.json,
- * from maruel/genai's cassette): sampling defaults, and `thinking: true` only on thinking models (absent otherwise).
- */
-function modelResource(id: string) {
-  const info = findModel(id);
-  return {
-    name: `models/${id}`,
-    version: '001',
-    displayName: info?.name ?? id,
-    description: 'Emulated model (imagebatch local Gemini emulator).',
-    inputTokenLimit: 32768,
-    outputTokenLimit: 32768,
-    supportedGenerationMethods: ['generateContent', 'countTokens', 'batchGenerateContent'],
-    temperature: 1,
-    topP: 0.95,
-    topK: 64,
-    maxTemperature: 1,
-    ...(info && info.thinking.kind !== 'none' ? { thinking: true } : {}),
-  };
-}
 
 /** Finds the handler for a request, or undefined for an unknown route. */
 function route(st: EmulatorState, req: IncomingMessage, res: ServerResponse, url: URL): Route | undefined {
@@ -71,14 +50,15 @@ function route(st: EmulatorState, req: IncomingMessage, res: ServerResponse, url
   if (!isVersion(v) || seg.length > 3) return undefined;
   if (collection === 'models') {
     if (item === undefined) {
-      return m === 'GET' ? { name: 'modelsList', run: () => sendJson(res, 200, { models: st.options.models.map(modelResource) }) } : undefined;
+      return m === 'GET' ? { name: 'modelsList', run: () => sendJson(res, 200, listModels(st.options, url.searchParams, v)) } : undefined;
     }
     const [model, method] = splitMethod(item);
     if (method === undefined && m === 'GET') {
       return {
         name: 'modelsGet',
         run: () => {
-          if (!st.knownModel(model)) throw modelNotFound(model, 'get', v);
+          const refused = modelRefusal(st.options, model, 'get', v);
+          if (refused) throw refused;
           sendJson(res, 200, modelResource(model));
         },
       };

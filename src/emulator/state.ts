@@ -3,6 +3,7 @@ import { BatchStore } from './batches.ts';
 import { CounterStore } from './counters.ts';
 import { FaultPlan } from './faults.ts';
 import { FileStore } from './files.ts';
+import { modelRefusal } from './models.ts';
 import type { ResolvedOptions } from './options.ts';
 import { QuotaTracker } from './quota.ts';
 import type { Rng } from './random.ts';
@@ -44,7 +45,7 @@ export class EmulatorState {
       files: this.files,
       counters: this.counters,
       now: () => this.now(),
-      knownModel: (m) => this.knownModel(m),
+      modelRefusal: (m, method, v) => modelRefusal(this.options, m, method, v),
     });
   }
 
@@ -58,6 +59,7 @@ export class EmulatorState {
     return (now - this.startReal) / this.options.timeScale;
   }
 
+  /** In the emulator's line-up (the Gemini API routes also apply the registry's 404 rules: models.ts). */
   knownModel(id: string): boolean {
     return this.options.models.includes(id);
   }

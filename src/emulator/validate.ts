@@ -151,6 +151,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     imageBytes: num('imageBytes', o.imageBytes ?? 0, { min: 0, integer: true }),
     thoughtSignatureChars: num('thoughtSignatureChars', o.thoughtSignatureChars ?? 88, { min: 4, integer: true }),
     models: [...models],
+    existingUser: bool('existingUser', o.existingUser, false),
     batch: validateBatch(o.batch),
     vertex,
     log: o.log,

@@ -38,6 +38,8 @@ export function buildRequest(job: Job, options: BuildRequestOptions = {}): Gener
     generationConfig.imageConfig = imageConfig;
   }
   if (job.seed !== undefined) generationConfig.seed = job.seed;
+  // Gemini 3 image models take a level (https://googleapis.github.io/js-genai/release_docs/enums/types.ThinkingLevel.html).
+  if (job.thinking !== undefined) generationConfig.thinkingConfig = { thinkingLevel: job.thinking.toUpperCase() };
 
   const request: GenerateContentRequest = { contents: [{ role: 'user', parts }], generationConfig };
   if (options.systemInstruction) request.systemInstruction = { parts: [{ text: options.systemInstruction }] };

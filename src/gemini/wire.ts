@@ -297,3 +297,26 @@ export interface BatchOutputLine {
   response?: GenerateContentResponse;
   error?: Status;
 }
+
+/** models.get / one entry of models.list (https://ai.google.dev/api/models#Model). */
+export interface ModelResource {
+  name: string;
+  baseModelId?: string;
+  version?: string;
+  displayName?: string;
+  description?: string;
+  inputTokenLimit?: number;
+  outputTokenLimit?: number;
+  supportedGenerationMethods?: string[];
+  /** Whether the model supports thinking. */
+  thinking?: boolean;
+  temperature?: number;
+  maxTemperature?: number;
+  topP?: number;
+  topK?: number;
+}
+
+export interface ListModelsResponse {
+  models?: ModelResource[];
+  nextPageToken?: string;
+}

@@ -17,9 +17,11 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError, OptionError, type InputIssue } from '../errors.ts';
 import type { Job } from '../types.ts';
+import type { ThinkingLevel } from '../models/index.ts';
 import { sniffEncoding, type TextEncodingName } from './encoding.ts';
 import { scan, type ScanOptions } from './jobs.ts';
-import { ASPECT_RATIOS, IMAGE_SIZES } from './schema.ts';
+import { modelIssues } from './model-rules.ts';
+import { ASPECT_RATIOS, IMAGE_SIZES, THINKING_LEVELS } from './schema.ts';
 import { formatFromPath, type InputFormat } from './sources.ts';
 import { releaseSpool, spool } from './spool.ts';
 import { compileTemplate } from './template.ts';
@@ -41,6 +43,8 @@ export interface InputOptions {
   aspectRatio?: string;
   /** Run-wide image size; a line's own value wins. @default undefined (the model's default) */
   imageSize?: string;
+  /** Run-wide thinking level for models that take levels; a line's own `thinking` wins. @default undefined (the model's default) */
+  thinking?: ThinkingLevel;
   /**
    * "a {animal} in {watercolor|ink} style": `{column}` is filled from each row (CSV column, JSONL field, or `prompt`
    * for txt lines); `{a|b|c}` expands to one prompt per alternative (cross product). `{{`/`}}` are literal braces.
@@ -59,17 +63,22 @@ export interface InputOptions {
   signal?: AbortSignal;
 }
 
-/** Pass 1: every issue in the file plus the job count. Content problems are returned; I/O problems throw InputError (line 0). */
-export async function validateInput(file: string, options: InputOptions = {}): Promise<{ jobs: number; issues: InputIssue[] }> {
+/**
+ * Pass 1: every issue in the file, the job count and every distinct model the jobs use (for the preflight check).
+ * Content problems are returned; I/O problems throw InputError (line 0).
+ */
+export async function validateInput(file: string, options: InputOptions = {}): Promise<{ jobs: number; issues: InputIssue[]; models: string[] }> {
   const o = await prepare(file, options);
   let jobs = 0;
   const issues: InputIssue[] = [];
+  const models = new Set<string>();
   for await (const item of scan(o)) {
     jobs += item.jobs.length;
+    for (const j of item.jobs) models.add(j.model ?? o.model);
     for (const i of item.issues) issues.push(i);
   }
   if (jobs === 0 && issues.length === 0) issues.push({ file: o.file, line: 0, message: 'no prompts' });
-  return { jobs, issues };
+  return { jobs, issues, models: [...models] };
 }
 
 /**
@@ -95,14 +104,17 @@ async function* generate(file: string, options: InputOptions): AsyncGenerator<Jo
   if (n === 0) throw new InputError([{ file: o.file, line: 0, message: 'no prompts' }]);
 }
 
-/** Validates, throws InputError with ALL issues if any, else returns the lazy jobs, their count and a cleanup (removes the copy of stdin or a pipe). */
-export async function openInput(file: string, options: InputOptions = {}): Promise<{ jobs: AsyncIterable<Job>; count: number; cleanup(): Promise<void> }> {
+/** Validates, throws InputError with ALL issues if any, else returns the lazy jobs, their count, the distinct models and a cleanup (removes the copy of stdin or a pipe). */
+export async function openInput(
+  file: string,
+  options: InputOptions = {},
+): Promise<{ jobs: AsyncIterable<Job>; count: number; models: string[]; cleanup(): Promise<void> }> {
   const source = file === '-' ? (options.stdin ?? process.stdin) : file;
   const cleanup = () => releaseSpool(source);
   try {
-    const { jobs, issues } = await validateInput(file, options);
+    const { jobs, issues, models } = await validateInput(file, options);
     if (issues.length) throw new InputError(issues);
-    return { jobs: readJobs(file, options), count: jobs, cleanup };
+    return { jobs: readJobs(file, options), count: jobs, models, cleanup };
   } catch (e) {
     await cleanup();
     throw e;
@@ -124,6 +136,13 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
   if (options.imageSize !== undefined && !(IMAGE_SIZES as readonly string[]).includes(options.imageSize)) {
     throw new OptionError('imageSize', options.imageSize, `one of ${IMAGE_SIZES.join(', ')}`);
   }
+  if (options.thinking !== undefined && !(THINKING_LEVELS as readonly string[]).includes(options.thinking)) {
+    throw new OptionError('thinking', options.thinking, `one of ${THINKING_LEVELS.join(', ')}`);
+  }
+  // Run-wide settings the run's model does not take fail once here, not once per line.
+  const runSettings = { model, aspectRatio: options.aspectRatio, imageSize: options.imageSize, thinking: options.thinking };
+  const [runIssue] = modelIssues(runSettings, { aspectRatio: 'run', imageSize: 'run', thinking: 'run' });
+  if (runIssue) throw new OptionError(runIssue.field, runSettings[runIssue.field], runIssue.expected);
   const template = options.template !== undefined ? compileTemplate(options.template) : undefined;
 
   let path: string;
@@ -145,6 +164,7 @@ async function prepare(file: string, options: InputOptions): Promise<ScanOptions
     encoding,
     model,
     aspectRatio: options.aspectRatio,
+    ...(options.thinking !== undefined ? { thinking: options.thinking } : {}),
     imageSize: options.imageSize,
     template,
     variants,

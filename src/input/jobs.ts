@@ -4,6 +4,8 @@ import type { InputIssue } from '../errors.ts';
 import type { Job, ReferenceImage } from '../types.ts';
 import type { TextEncodingName } from './encoding.ts';
 import { jobKey } from './key.ts';
+import { modelIssues } from './model-rules.ts';
+import type { ThinkingLevel } from '../models/index.ts';
 import { resolveRefs, type RefContext } from './refs.ts';
 import { parseFields, parsePrompt, type FieldIssue } from './schema.ts';
 import { readRecords, type InputFormat } from './sources.ts';
@@ -21,6 +23,7 @@ export interface ScanOptions {
   model: string;
   aspectRatio?: string;
   imageSize?: string;
+  thinking?: ThinkingLevel;
   template?: CompiledTemplate;
   variants: number;
   refs: RefContext;
@@ -104,6 +107,13 @@ async function buildJobs(value: Record<string, unknown>, line: number, o: ScanOp
   const fields = f.fields;
   if (issues.length || !fields) return { jobs: [], issues: dedupe(issues) };
 
+  const origin = (k: 'aspectRatio' | 'imageSize' | 'thinking') => (fields[k] !== undefined ? 'line' : 'run') as 'line' | 'run';
+  const ruleIssues = modelIssues(
+    { model: fields.model ?? o.model, aspectRatio: fields.aspectRatio ?? o.aspectRatio, imageSize: fields.imageSize ?? o.imageSize, thinking: fields.thinking ?? o.thinking },
+    { aspectRatio: origin('aspectRatio'), imageSize: origin('imageSize'), thinking: origin('thinking') },
+  );
+  if (ruleIssues.length) return { jobs: [], issues: ruleIssues };
+
   let images: ReferenceImage[] | undefined;
   if (fields.images?.length) {
     const promptBytes = Math.max(...prompts.map((p) => Buffer.byteLength(p)));
@@ -123,6 +133,8 @@ async function buildJobs(value: Record<string, unknown>, line: number, o: ScanOp
       const imageSize = fields.imageSize ?? o.imageSize;
       if (aspectRatio !== undefined) job.aspectRatio = aspectRatio;
       if (imageSize !== undefined) job.imageSize = imageSize;
+      const thinking = fields.thinking ?? o.thinking;
+      if (thinking !== undefined) job.thinking = thinking;
       if (fields.seed !== undefined) job.seed = fields.seed;
       if (o.variants > 1) job.variant = v;
       if (images) job.images = images.map((i) => ({ ...i }));

@@ -4,7 +4,7 @@ import type { Job } from '../types.ts';
 
 /**
  * The user's `key` when given (with `~v<variant>` for variants after the first), else a 16-hex hash of the model,
- * prompt, aspectRatio, imageSize, seed, variant and reference images (sha256 for files, the URL for URLs).
+ * prompt, aspectRatio, imageSize, thinking, seed, variant and reference images (sha256 for files, the URL for URLs).
  * Variant 0 hashes like "no variant", so raising `variants` later keeps the keys (and results) of variant 0.
  * Paths are not part of the hash: moving a reference image does not change the key, editing it does.
  */
@@ -16,6 +16,7 @@ export function jobKey(job: Omit<Job, 'key' | 'index'> & { key?: string }, model
     prompt: job.prompt,
     aspectRatio: job.aspectRatio,
     imageSize: job.imageSize,
+    thinking: job.thinking,
     seed: job.seed,
     variant,
     images: job.images?.map((i) => i.sha256 ?? i.path),

@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 /** Aspect ratios the image models accept (https://ai.google.dev/gemini-api/docs/image-generation; the last four only on 3.1-flash-image). */
 export const ASPECT_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9', '1:4', '4:1', '1:8', '8:1'] as const;
+/** Thinking levels (`generationConfig.thinkingConfig.thinkingLevel`, sent upper-case); which a model takes is in the registry. */
+export const THINKING_LEVELS = ['minimal', 'low', 'medium', 'high'] as const;
 /** Image sizes; "512" is the 3.1-flash-image half-K size. */
 export const IMAGE_SIZES = ['1K', '2K', '4K', '512'] as const;
 
@@ -53,6 +55,7 @@ export const fieldsSchema = z.object({
     .optional(),
   aspectRatio: z.enum(ASPECT_RATIOS, { error: `must be one of ${ASPECT_RATIOS.join(', ')}` }).optional(),
   imageSize: z.enum(IMAGE_SIZES, { error: `must be one of ${IMAGE_SIZES.join(', ')}` }).optional(),
+  thinking: z.enum(THINKING_LEVELS, { error: `must be one of ${THINKING_LEVELS.join(', ')}` }).optional(),
   seed: z
     .number({ error: 'must be an integer' })
     .int('must be an integer')

@@ -4,6 +4,7 @@
 import type { ErrorOutcome, Outcome, QuotaViolationInfo } from '../types.ts';
 import { AuthError, BillingError, ModelNotFoundError, PermissionError, QuotaExhaustedError } from '../errors.ts';
 import { checkNumber } from '../internal/check.ts';
+import { explainUnavailable } from '../models/index.ts';
 
 export interface RetryPolicyOptions {
   /** Attempts per job, the first included; every kind of retry counts. @default 6 */
@@ -143,8 +144,11 @@ function runLevelError(o: ErrorOutcome, ctx: RetryContext, options: RetryPolicyO
       return new AuthError(`the API key was rejected: ${o.message}`, { httpStatus: o.httpStatus, errorReason: o.errorReason });
     case 'permission':
       return permissionDenied(o);
-    case 'not_found':
-      return new ModelNotFoundError(modelFrom(o.message), `model not found: ${o.message}${o.advice ? ` — ${o.advice}` : ''}`);
+    case 'not_found': {
+      const why = explainUnavailable(modelFrom(o.message), o.message);
+      const message = `model not available: ${why.text} (server: ${o.message})${o.advice ? ` — ${o.advice}` : ''}`;
+      return new ModelNotFoundError(why.model, message, { reason: why.reason, ...(why.replacement ? { replacement: why.replacement } : {}) });
+    }
     case 'billing':
       return billing(o, `${o.message}`);
     case 'quota':

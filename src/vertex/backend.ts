@@ -6,6 +6,7 @@ import type { Backend } from '../gemini/backend.ts';
 import type { ErrorOutcome } from '../types.ts';
 import type { TokenSource } from './auth.ts';
 import { CREDENTIAL_HELP, adcTokenSource } from './auth.ts';
+import { DEFAULT_MODEL } from '../models/index.ts';
 
 export interface VertexOptions {
   /** Google Cloud project. @default env GOOGLE_CLOUD_PROJECT, else the project the credentials know */
@@ -54,7 +55,7 @@ function checkedBase(raw: string): string {
 
 function modelId(model: string): string {
   const id = model.replace(/^(models\/|publishers\/google\/models\/)/, '');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new OptionError('model', model, 'a model id such as gemini-nano-banana-2.1');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new OptionError('model', model, `a model id such as ${DEFAULT_MODEL}`);
   return id;
 }
 

@@ -104,12 +104,14 @@ describe('imagebatch exit codes', () => {
     });
   });
 
-  test('3: an unknown model and --max-cost stop the run too', async () => {
+  test('2: an unknown model stops before anything is sent (preflight); 3: --max-cost stops the run', async () => {
     await withEmulator({}, async (emu) => {
       const env = { GEMINI_API_KEY: GOOD_KEY };
       const model = await runCli(['generate', 'three.txt', '--base-url', emu.url, '--no-cache', '--model', 'gemini-0-nope-image', '--out', 'nope'], { cwd: dir, env });
-      assert.equal(model.code, 3, model.stderr);
-      assert.match(model.stderr, /model not found/);
+      assert.equal(model.code, 2, model.stderr);
+      assert.match(model.stderr, /gemini-0-nope-image is not a model this key can call/);
+      assert.match(model.stderr, /Nothing was sent/);
+      assert.equal(emu.counters.byRoute.generateContent ?? 0, 0, 'preflight stopped it before any generateContent');
       const before = emu.counters.byRoute.generateContent ?? 0;
       const cost = await runCli(['generate', 'three.txt', '--base-url', emu.url, '--no-cache', '--max-cost', '0.05', '--concurrency', '1', '--out', 'budget'], { cwd: dir, env });
       assert.equal(cost.code, 3, cost.stderr);

@@ -10,6 +10,7 @@ import type { BatchJob } from '@google/genai';
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import type { BatchOutputLine } from '../../src/gemini/wire.ts';
+import { DEFAULT_MODEL } from '../../src/models/index.ts';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 
@@ -25,7 +26,8 @@ describe('@google/genai 2.32 against the emulator', () => {
   before(async () => {
     // The SDK warns about non-text parts on every image answer; keep the test output readable.
     console.warn = () => {};
-    emu = await startEmulator({ apiKey: 'test-key', timeScale: 0.001, batch: { pendingMs: 20_000, msPerRequest: 5_000 } });
+    // A project that used gemini-2.5-flash-image before: it stays callable (restricted to existing users).
+    emu = await startEmulator({ apiKey: 'test-key', existingUser: true, timeScale: 0.001, batch: { pendingMs: 20_000, msPerRequest: 5_000 } });
     ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emu.url } });
     dir = await mkdtemp(join(tmpdir(), 'imagebatch-sdk-'));
   });
@@ -165,7 +167,7 @@ describe('@google/genai 2.32 against the emulator', () => {
   });
 
   test('batches: cancel a pending job, then delete it', async () => {
-    const slow = await startEmulator({ batch: { pendingMs: 1e9 } });
+    const slow = await startEmulator({ existingUser: true, batch: { pendingMs: 1e9 } });
     try {
       const sdk = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: slow.url } });
       const job = await sdk.batches.create({ model: MODEL, src: [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }] });
@@ -176,5 +178,44 @@ describe('@google/genai 2.32 against the emulator', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('@google/genai models.get / models.list against the emulator (a new project)', () => {
+  let emu: Emulator;
+  let ai: GoogleGenAI;
+  before(async () => {
+    emu = await startEmulator({ apiKey: 'test-key' });
+    ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emu.url } });
+  });
+  after(() => emu.close());
+
+  test('models.get answers Google\'s Model fields from the registry', async () => {
+    const m = await ai.models.get({ model: DEFAULT_MODEL });
+    assert.equal(m.name, `models/${DEFAULT_MODEL}`);
+    assert.equal(m.displayName, 'Nano Banana 2.1');
+    assert.equal(m.thinking, true);
+    assert.ok(m.supportedActions?.includes('generateContent'), JSON.stringify(m));
+    assert.ok((m.inputTokenLimit ?? 0) > 0 && (m.outputTokenLimit ?? 0) > 0);
+  });
+
+  test('models.list pages through every model a new project may call', async () => {
+    const names: string[] = [];
+    const pager = await ai.models.list({ config: { pageSize: 2 } });
+    for await (const m of pager) names.push(m.name ?? '');
+    assert.ok(names.includes(`models/${DEFAULT_MODEL}`) && names.includes('models/gemini-3-pro-image'), names.join());
+    assert.ok(!names.includes('models/gemini-2.5-flash-image'), 'closed to new users');
+    assert.ok((emu.counters.byRoute.modelsList ?? 0) >= 3, 'the SDK followed nextPageToken');
+  });
+
+  test('models.get of a shut-down, a closed and an unknown model: 404 with Google\'s three messages', async () => {
+    const message = async (model: string) =>
+      ai.models.get({ model }).then(
+        () => 'no error',
+        (e: unknown) => (e instanceof ApiError ? `${e.status} ${e.message}` : String(e)),
+      );
+    assert.match(await message('gemini-3-pro-image-preview'), /^404 .*This model models\/gemini-3-pro-image-preview is no longer available\./);
+    assert.match(await message('gemini-2.5-flash-image'), /^404 .*no longer available to new users/);
+    assert.match(await message('gemini-0-nope-image'), /^404 .*is not found for API version v1beta/);
   });
 });

@@ -7,9 +7,13 @@ import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
 
-/** Fast, deterministic emulator defaults: no latency unless asked, seed 7. */
+/**
+ * Fast, deterministic emulator defaults: no latency unless asked, seed 7, and a project that used
+ * gemini-2.5-flash-image before (`existingUser`), so tests written on that model keep their meaning; tests of the
+ * new-project line-up pass `existingUser: false`.
+ */
 export async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  return startEmulator({ seed: 7, ...options });
+  return startEmulator({ seed: 7, existingUser: true, ...options });
 }
 
 /** Runs `fn` with a fresh emulator and always closes it. */

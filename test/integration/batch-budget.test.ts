@@ -7,11 +7,13 @@ import { BatchBudgetError } from '../../src/errors.ts';
 import { submitBatch, waitForBatch } from '../../src/batch/index.ts';
 import { JOBS_DIR, readState } from '../../src/batch/state.ts';
 import { estimateCost } from '../../src/report/cost.ts';
+import { DEFAULT_MODEL } from '../../src/models/index.ts';
 import type { RunEvent } from '../../src/types.ts';
 import { jobs, manifest, setup } from './batch-helpers.ts';
 import type { Env } from './batch-helpers.ts';
 
-const MODEL = 'gemini-2.5-flash-image';
+// submitBatch's jobs name no model: they run on the default one.
+const MODEL = DEFAULT_MODEL;
 
 describe('batch budgets', () => {
   let env: Env;

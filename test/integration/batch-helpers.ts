@@ -23,7 +23,7 @@ export interface Env {
 
 /** An emulator on 127.0.0.1:0 with a small time scale, and a temp root removed on close. */
 export async function setup(options: EmulatorOptions = {}): Promise<Env> {
-  const emu = await startEmulator({ timeScale: 0.001, ...options });
+  const emu = await startEmulator({ timeScale: 0.001, existingUser: true, ...options });
   const root = await mkdtemp(join(tmpdir(), 'imagebatch-batch-'));
   return {
     emu,

@@ -12,7 +12,8 @@ import { collect, seeded, spyFetch, withEmulator } from '../helpers/emu.ts';
 const KEY = 'test-key-retry';
 // random: () => 0 makes every backoff 0 ms, so retries cost no wall time; the decisions are what we test.
 // A generous per-attempt timeout: a loaded machine must not turn a slow answer into an extra attempt.
-const base = { apiKey: KEY, random: () => 0, timeoutMs: 10_000 };
+// A model that does not think: small answers, so the scaled quota windows are hit as the tests intend.
+const base = { apiKey: KEY, model: 'gemini-2.5-flash-image', random: () => 0, timeoutMs: 10_000 };
 // With a scaled emulator a "minute" lasts 300 ms, but the client learns a per-minute rate from 429s on its own
 // (real) minute and would then pace at a few requests per real minute. A known, huge rate turns learning off.
 const scaledQuota = { requestsPerMinute: 1e6 };

@@ -37,7 +37,7 @@ function googleError(text: string, status: string): ErrorBody {
 describe('emulator corner cases', () => {
   let emu: Emulator;
   before(async () => {
-    emu = await startEmulator({ apiKey: 'secret', seed: 1 });
+    emu = await startEmulator({ existingUser: true, apiKey: 'secret', seed: 1 });
   });
   after(() => emu.close());
 

@@ -17,7 +17,7 @@ function generate(emu: Emulator, prompt: string, signal?: AbortSignal, method = 
 }
 
 async function withEmu(opts: EmulatorOptions, fn: (emu: Emulator) => Promise<void>): Promise<void> {
-  const emu = await startEmulator(opts);
+  const emu = await startEmulator({ existingUser: true, ...opts });
   try {
     await fn(emu);
   } finally {

@@ -11,7 +11,7 @@ const MODEL = 'gemini-2.5-flash-image';
 
 async function withEmu(opts: EmulatorOptions, fn: (emu: Emulator, clock: FakeClock) => Promise<void>): Promise<void> {
   const clock = new FakeClock(0);
-  const emu = await startEmulator({ clock, ...opts });
+  const emu = await startEmulator({ existingUser: true, clock, ...opts });
   try {
     await fn(emu, clock);
   } finally {

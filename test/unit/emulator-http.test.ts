@@ -33,7 +33,7 @@ function images(r: GenerateContentResponse): Buffer[] {
 describe('emulator HTTP surface', () => {
   let emu: Emulator;
   before(async () => {
-    emu = await startEmulator({ apiKey: 'secret', seed: 7 });
+    emu = await startEmulator({ existingUser: true, apiKey: 'secret', seed: 7 });
   });
   after(() => emu.close());
 
@@ -111,7 +111,7 @@ describe('emulator HTTP surface', () => {
   test('snake_case request (inline_data, generation_config.response_modalities, image_config) is understood', async () => {
     const res = await post(emu, `/v1beta/models/${FLASH}:generateContent`, {
       contents: [{ parts: [{ text: 'edit this' }, { inline_data: { mime_type: 'image/png', data: 'iVBORw0KGgo=' } }] }],
-      generation_config: { response_modalities: ['IMAGE'], image_config: { aspect_ratio: '16:9', image_size: '1K' } },
+      generation_config: { response_modalities: ['IMAGE'], image_config: { aspect_ratio: '16:9' } },
     });
     assert.equal(res.status, 200);
     const r = (await res.json()) as GenerateContentResponse;
@@ -189,7 +189,7 @@ describe('emulator HTTP surface', () => {
   });
 
   test('imageBytes pads images to about the requested size and they still decode', async () => {
-    const big = await startEmulator({ imageBytes: 300_000 });
+    const big = await startEmulator({ existingUser: true, imageBytes: 300_000 });
     try {
       const res = await post(big, `/v1beta/models/${FLASH}:generateContent`, ask('padded'), { 'x-goog-api-key': 'any' });
       const img = images((await res.json()) as GenerateContentResponse)[0]!;
@@ -214,7 +214,7 @@ describe('emulator HTTP surface', () => {
   });
 
   test('close() ends keep-alive connections promptly', async () => {
-    const e2 = await startEmulator();
+    const e2 = await startEmulator({ existingUser: true });
     const res = await post(e2, `/v1beta/models/${FLASH}:generateContent`, ask('x'), { 'x-goog-api-key': 'k' });
     await res.arrayBuffer();
     await e2.close();
@@ -224,8 +224,8 @@ describe('emulator HTTP surface', () => {
 
 describe('emulator gzip (as the real API answers)', () => {
   test('gzip: true compresses generateContent answers for clients that ask, and our client reads the same image', async () => {
-    const plain = await startEmulator({ seed: 3, imageBytes: 200_000 });
-    const packed = await startEmulator({ seed: 3, imageBytes: 200_000, gzip: true });
+    const plain = await startEmulator({ existingUser: true, seed: 3, imageBytes: 200_000 });
+    const packed = await startEmulator({ existingUser: true, seed: 3, imageBytes: 200_000, gzip: true });
     try {
       const body = JSON.stringify(ask('a lighthouse'));
       const url = (emu: Emulator) => `${emu.url}/v1beta/models/${FLASH}:generateContent`;

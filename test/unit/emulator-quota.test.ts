@@ -20,7 +20,7 @@ async function generate(emu: Emulator, prompt = 'a fox', body?: unknown): Promis
 
 async function with_(opts: EmulatorOptions, fn: (emu: Emulator, clock: FakeClock) => Promise<void>): Promise<void> {
   const clock = new FakeClock(1000);
-  const emu = await startEmulator({ clock, ...opts });
+  const emu = await startEmulator({ existingUser: true, clock, ...opts });
   try {
     await fn(emu, clock);
   } finally {
