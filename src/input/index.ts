@@ -63,11 +63,14 @@ export interface InputOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Pass 1: every issue in the file, the job count and every distinct model the jobs use (for the preflight check).
- * Content problems are returned; I/O problems throw InputError (line 0).
- */
-export async function validateInput(file: string, options: InputOptions = {}): Promise<{ jobs: number; issues: InputIssue[]; models: string[] }> {
+/** Pass 1: every issue in the file plus the job count. Content problems are returned; I/O problems throw InputError (line 0). */
+export async function validateInput(file: string, options: InputOptions = {}): Promise<{ jobs: number; issues: InputIssue[] }> {
+  const { jobs, issues } = await survey(file, options);
+  return { jobs, issues };
+}
+
+/** Pass 1 as openInput needs it: also every distinct model the jobs use (for the preflight check). */
+async function survey(file: string, options: InputOptions): Promise<{ jobs: number; issues: InputIssue[]; models: string[] }> {
   const o = await prepare(file, options);
   let jobs = 0;
   const issues: InputIssue[] = [];
@@ -112,7 +115,7 @@ export async function openInput(
   const source = file === '-' ? (options.stdin ?? process.stdin) : file;
   const cleanup = () => releaseSpool(source);
   try {
-    const { jobs, issues, models } = await validateInput(file, options);
+    const { jobs, issues, models } = await survey(file, options);
     if (issues.length) throw new InputError(issues);
     return { jobs: readJobs(file, options), count: jobs, models, cleanup };
   } catch (e) {

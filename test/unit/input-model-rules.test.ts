@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OptionError, formatIssue } from '../../src/errors.ts';
 import { buildRequest } from '../../src/gemini/request.ts';
-import { jobKey, readJobs, validateInput } from '../../src/input/index.ts';
+import { jobKey, openInput, readJobs, validateInput } from '../../src/input/index.ts';
 import { DEFAULT_MODEL } from '../../src/models/index.ts';
 import { all, scratchFolder } from '../helpers/files.ts';
 
@@ -61,9 +61,11 @@ describe('per-model validation table', () => {
     await assert.rejects(validateInput(p, { thinking: 'max' as 'high' }), (e: unknown) => e instanceof OptionError && e.option === 'thinking');
   });
 
-  test('validateInput lists every distinct model of the input (for the preflight)', async () => {
+  test('openInput lists every distinct model of the input (for the preflight)', async () => {
     const p = await scratch.file('models.jsonl', jsonl([{ prompt: 'a' }, { prompt: 'b', model: 'gemini-3-pro-image' }, { prompt: 'c', model: 'gemini-3-pro-image' }]));
-    assert.deepEqual((await validateInput(p)).models.sort(), [DEFAULT_MODEL, 'gemini-3-pro-image'].sort());
+    const input = await openInput(p);
+    await input.cleanup();
+    assert.deepEqual(input.models.sort(), [DEFAULT_MODEL, 'gemini-3-pro-image'].sort());
   });
 });
 
