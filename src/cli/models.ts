@@ -2,7 +2,9 @@
 // with a key, merged with the server's paged models.list so the user sees which models this key can call.
 import type { Command } from 'commander';
 import { startEmulator } from '../emulator/index.ts';
-import { DEFAULT_MODEL, GeminiClient, MODELS, findModel, formatUsd, listModels, replacementFor } from '../index.ts';
+import { DEFAULT_MODEL, GeminiClient, MODELS, findModel, listModels, replacementFor } from '../index.ts';
+
+const formatUsd = (usd: number): string => `$${usd.toFixed(4)}`;
 import type { ModelInfo } from '../index.ts';
 
 interface ModelsFlags {
