@@ -34,8 +34,8 @@ export function modelRefusal(options: Lineup, id: string, method: string, apiVer
 export function modelResource(id: string): ModelResource {
   const info = findModel(id);
   return {
+    // No baseModelId: the recorded models.list (maruel/genai cassette) has none for Gemini models.
     name: `models/${id}`,
-    baseModelId: id,
     version: '001',
     displayName: info?.name ?? id,
     description: info ? `${info.name} (emulated by imagebatch)` : 'Emulated model (imagebatch local Gemini emulator).',
