@@ -14,7 +14,9 @@ import { costOf, estimateOf } from './core/price.ts';
 import { resultOf } from './core/result.ts';
 import { runPool } from './scheduler/index.ts';
 import type { PoolEvent } from './scheduler/index.ts';
-import { CacheMismatchError, ImageCache } from './storage/cache.ts';
+import { ImageCache } from './storage/cache.ts';
+import { SpendBudget } from './stream/budget.ts';
+import { RunCache } from './stream/cache.ts';
 import type { ImageData, Job, Result, RunEvent } from './types.ts';
 
 export interface GenerateImagesOptions extends GenerateOptions {
@@ -93,22 +95,17 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const side = new Channel<Result>(16);
   const order = o.ordered ? new InputOrder<Result>() : undefined;
   const seqOf = new WeakMap<Job, number>();
-  const billed = new WeakMap<Job, number>();
-  let spentUsd = 0;
   // Reference URLs: downloaded once per run, under the per-attempt deadline and the size cap.
   const remote = new RemoteRefs({ fetch: o.fetch, maxBytes: o.maxReferenceBytes, timeoutMs: o.timeoutMs });
-  let inFlight = 0;
-  let stoppedByBudget = false;
-  // Would one more request (on top of those in flight) pass the budget? Unknown prices count as 0.
-  const withinBudget = (job: Job): boolean => {
-    const next = estimateOf(modelOf(job), inFlight + 1, job.imageSize ?? o.imageSize);
-    if (spentUsd + next <= o.maxCostUsd!) return true;
-    stoppedByBudget = true;
-    return false;
-  };
   const modelOf = (job: Job) => job.model ?? o.model;
   const requestOf = (job: Job, reinforce: boolean, references: ImageData[]) =>
     buildRequest(job, { reinforce, aspectRatio: o.aspectRatio, imageSize: o.imageSize, references });
+  const budget = new SpendBudget(o.maxCostUsd, (job, requests) => estimateOf(modelOf(job), requests, job.imageSize ?? o.imageSize));
+  // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
+  const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
+  const runCache = new RunCache(cache, (job) => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint }), (message) =>
+    o.onEvent({ type: 'warning', message, at: o.clock.now() }),
+  );
 
   // Resume and cache hits are answered here, before the scheduler, so they cost neither a request nor a rate token.
   async function* admitted(): AsyncGenerator<Job> {
@@ -121,7 +118,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
           o.onEvent({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: o.clock.now() });
           continue;
         }
-        const hit = await cached(job);
+        const hit = await runCache.lookup(job, modelOf(job));
         if (hit) {
           await side.push(hit);
           continue;
@@ -130,42 +127,6 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       }
     } finally {
       side.close();
-    }
-  }
-
-  // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
-  const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
-  const cacheKey = (job: Job): string => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint });
-  // The cache saves money but is never worth a run: when it fails (unwritable folder, a blob gone between lookup
-  // and read) the run says so once and goes on without it.
-  let cacheOk = cache !== undefined;
-  let cacheMismatchWarned = false;
-  const cacheFailed = (err: unknown) => {
-    if (!cacheOk) return;
-    cacheOk = false;
-    o.onEvent({ type: 'warning', message: `cache disabled for this run: ${err instanceof Error ? err.message : String(err)}`, at: o.clock.now() });
-  };
-  async function cached(job: Job): Promise<Result | undefined> {
-    if (!cache || !cacheOk) return undefined;
-    try {
-      const hit = await cache.get(cacheKey(job));
-      if (!hit) return undefined;
-      const images = await Promise.all(
-        hit.images.map(async (img) => ({ mimeType: img.mimeType, data: await cache.read(img.sha256), bytes: img.bytes, sha256: img.sha256 })),
-      );
-      return { status: 'succeeded', job, model: modelOf(job), attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion };
-    } catch (err) {
-      if (!(err instanceof CacheMismatchError)) {
-        cacheFailed(err);
-        return undefined;
-      }
-      // A tampered or decayed blob: never serve it; forget the entry and pay for the job like a miss.
-      await cache.drop(cacheKey(job));
-      if (!cacheMismatchWarned) {
-        cacheMismatchWarned = true;
-        o.onEvent({ type: 'warning', message: `${err.message}: entry dropped, the job is requested again (any further mismatch is handled the same way, without a warning)`, at: o.clock.now() });
-      }
-      return undefined;
     }
   }
 
@@ -182,14 +143,13 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
     random: o.random,
     signal: hard.signal,
     stopSignal: o.stopSignal,
-    canStart: o.maxCostUsd === undefined ? undefined : withinBudget,
+    canStart: o.maxCostUsd === undefined ? undefined : (job) => budget.canStart(job),
     onEvent: (e) => {
       const ev = toRunEvent(e);
       if (ev) o.onEvent(ev);
     },
     attempt: async (job, ctx) => {
-      // Counted before the first await: the pool asks canStart for the next job synchronously after launching this one.
-      inFlight++;
+      budget.started();
       try {
         let references: ImageData[];
         try {
@@ -201,14 +161,10 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
           return { kind: 'error', reason, message: err instanceof Error ? err.message : String(err) };
         }
         const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
-        // Charged when the answer arrives, not when the caller reads the result: settled results may wait in the
-        // pool's buffer while it starts more work, and every answer (a text-only one too) is billed.
-        const cost = costOf(outcome, modelOf(job));
-        spentUsd += cost;
-        if (cost > 0) billed.set(job, (billed.get(job) ?? 0) + cost);
+        budget.charge(job, costOf(outcome, modelOf(job)));
         return outcome;
       } finally {
-        inFlight--;
+        budget.finished();
       }
     },
   });
@@ -218,7 +174,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api' });
       if (client.backendKind === 'vertex') result.backend = 'vertex';
       // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
-      const total = billed.get(s.job);
+      const total = budget.billedFor(s.job);
       if (total !== undefined) result.costUsd = total;
       yield result;
     }
@@ -226,11 +182,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   try {
     for await (const result of mergeWithChannel(fromPool(), side, () => hard.abort())) {
-      if (cache && cacheOk && result.status === 'succeeded' && result.from === 'api') {
-        await cache
-          .put(cacheKey(result.job), { images: result.images, text: result.text, usage: result.usage, modelVersion: result.modelVersion })
-          .catch(cacheFailed);
-      }
+      await runCache.store(result);
       if (order) yield* order.accept(seqOf.get(result.job)!, result);
       else yield result;
     }
@@ -244,5 +196,5 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   }
   // A stopped run leaves gaps (jobs never started, retries dropped): release what waits behind them.
   if (order) yield* order.flush();
-  if (stoppedByBudget) throw new BudgetExceededError(spentUsd, o.maxCostUsd!);
+  if (budget.stopped) throw new BudgetExceededError(budget.spentUsd, o.maxCostUsd!);
 }
