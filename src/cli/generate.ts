@@ -164,11 +164,10 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     let summary: RunSummary;
     let sent = false;
     try {
-      // Preflight (Gemini API): every model of the input answers models.get before anything is paid (a 404 here exits 2).
-      if (!vertex) {
-        const client = new GeminiClient({ apiKey: emulator ? 'emulator-key' : undefined, baseUrl: emulator?.url ?? flags.baseUrl });
-        await preflightModels(client, input.models, { signal: stop.hard, retry: { maxAttempts: flags.maxAttempts } });
-      }
+      // Preflight: every model of the input answers models.get (Vertex: the publisher model) before anything is paid
+      // (a 404 here exits 2).
+      const client = backend ? new GeminiClient({ backend }) : new GeminiClient({ apiKey: emulator ? 'emulator-key' : undefined, baseUrl: emulator?.url ?? flags.baseUrl });
+      await preflightModels(client, input.models, { signal: stop.hard, retry: { maxAttempts: flags.maxAttempts } });
       // Vertex has no Batch API mode here: auto always streams there.
       const mode = vertex ? 'stream' : chooseRunMode(input.count, flags, (m) => display.message(m));
       summary = await runForMode(mode, input.jobs, {

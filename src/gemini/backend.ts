@@ -17,6 +17,8 @@ export interface Backend {
   readonly apiVersion: string;
   /** Path of a model (under the API version) before ':method', e.g. 'models/x' or 'projects/p/locations/l/publishers/google/models/x'. */
   modelPath(model: string): string;
+  /** Path that models.get reads (Vertex: the publisher model, without the project prefix, as the SDK reads it). */
+  modelResourcePath(model: string): string;
   /** Headers that authenticate one request (never logged). */
   authorize(signal?: AbortSignal): Promise<Record<string, string>>;
   /**

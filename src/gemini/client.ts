@@ -151,6 +151,11 @@ export class GeminiClient {
     this.#headers = checkHeaders(options.headers ?? {});
   }
 
+  /** The path models.get reads for `model`: 'models/{id}' on the Developer API, the publisher model on Vertex. */
+  modelResourcePath(model: string): string {
+    return this.#backend ? this.#backend.modelResourcePath(model) : modelPath(model);
+  }
+
   /** Replaces the key (and anything key-shaped) in text, for callers that build their own messages. */
   redact(text: string): string {
     return this.#redact(text);

@@ -1,12 +1,11 @@
 // models.get and models.list (https://ai.google.dev/api/models): what the key can call, asked before a run pays
 // for anything. Raw REST like the Files and Batches calls; a non-2xx answer throws the client's typed errors.
 import type { CallOptions, GeminiClient } from './client.ts';
-import { modelPath } from './names.ts';
 import type { ListModelsResponse, ModelResource } from './wire.ts';
 
 /** GET models/{id}. A 404 throws ApiError (reason 'not_found') with the server's message. */
 export async function getModel(client: GeminiClient, model: string, options: CallOptions = {}): Promise<ModelResource> {
-  return (await client.requestJson<ModelResource>('GET', modelPath(model), options)).body;
+  return (await client.requestJson<ModelResource>('GET', client.modelResourcePath(model), options)).body;
 }
 
 export interface ListModelsOptions extends CallOptions {

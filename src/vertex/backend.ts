@@ -107,6 +107,7 @@ export async function vertexBackend(options: VertexOptions = {}): Promise<Backen
       baseUrl: base,
       apiVersion: 'v1',
       modelPath: (model) => `publishers/google/models/${modelId(model)}`,
+      modelResourcePath: (model) => `publishers/google/models/${modelId(model)}`,
       authorize: async () => ({ 'x-goog-api-key': apiKey }),
       secrets: () => [apiKey],
       explain: explain(undefined, location),
@@ -128,6 +129,8 @@ export async function vertexBackend(options: VertexOptions = {}): Promise<Backen
     baseUrl: base,
     apiVersion: 'v1',
     modelPath: (model) => `projects/${project}/locations/${location}/publishers/google/models/${modelId(model)}`,
+    // https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/publishers.models/get
+    modelResourcePath: (model) => `publishers/google/models/${modelId(model)}`,
     async authorize() {
       const h = await tokens.authorize(audience);
       if (h.authorization) issued.add(h.authorization.replace(/^Bearer\s+/i, ''));

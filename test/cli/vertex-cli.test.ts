@@ -40,8 +40,10 @@ describe('imagebatch generate --vertex', () => {
         timeoutMs: 60_000,
       });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(emu.vertex.jwtAccepted, 3);
+      // The preflight's publisher-model read and the three generate calls, each with the signed JWT.
+      assert.equal(emu.counters.byRoute.vertexModelsGet, 1);
       assert.equal(emu.counters.byRoute['vertex.generateContent'], 3);
+      assert.equal(emu.vertex.jwtAccepted, 4);
       const out = join(scratch.dir, 'out-sa');
       const written = await Promise.all((await filesUnder(out)).map((f) => readFile(join(out, f), 'latin1')));
       assert.doesNotMatch([r.stdout, r.stderr, ...written].join('\n'), /PRIVATE KEY|eyJhbGciOi/);
@@ -65,5 +67,12 @@ describe('imagebatch generate --vertex', () => {
     const project = await runCli(['generate', prompts, '--project', 'p', '--emulator'], { cwd: scratch.dir });
     assert.equal(project.code, 2);
     assert.match(project.stderr, /add --vertex/);
+  });
+
+  test('preflight on Vertex: a model the publisher-model endpoint does not know stops the run with exit 2 before any generate', async () => {
+    const r = await runCli(['generate', prompts, '--emulator', '--vertex', '--model', 'gemini-no-such-image', '--out', 'out-unknown', '--json'], { cwd: scratch.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /gemini-no-such-image/);
+    assert.doesNotMatch(r.stdout, /"type":"started"/, 'no generate request was started');
   });
 });
