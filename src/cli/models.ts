@@ -30,6 +30,8 @@ export interface ModelRow {
   replacement?: string;
   /** With a key: whether models.list lists it for this key. */
   available?: boolean;
+  /** Vertex AI availability, as the registry's sources say it. */
+  vertex?: string;
 }
 
 function rowOf(m: ModelInfo): ModelRow {
@@ -51,6 +53,7 @@ function rowOf(m: ModelInfo): ModelRow {
     pricePerImage,
     ...(m.shutdown ? { shutdown: m.shutdown } : {}),
     ...(m.replacement ? { replacement: replacementFor(m.id)?.id ?? m.replacement } : {}),
+    ...(m.vertex ? { vertex: m.vertex } : {}),
   };
 }
 

@@ -59,7 +59,9 @@ const ROWS: ModelInfo[] = [
     inputTokenLimit: 131_072,
     outputTokenLimit: 32_768,
     prices: { perImage: { '1K': 0.0336, '2K': 0.0504, '4K': 0.1134 }, batchFactor: 0.5, inputPerMTok: 1.5, textOutputPerMTok: 7.5, imageOutputPerMTok: 30 },
+    vertex: 'not confirmed: no Vertex model page for 2.1 was found; the preflight reads the publisher model before a run',
     sources: {
+      vertex: src(VERTEX_FLASH, '2026-10-06', 'L', 'no Vertex page for 2.1 found; Nano Banana 2, which it updates, is on Vertex'),
       status: src(CHANGELOG, '2026-10-06', 'H', 'changelog: "Gemini Nano Banana 2.1 GA"; no shutdown date'),
       released: src(CHANGELOG, '2026-10-06', 'H'),
       aspectRatios: src(CHANGELOG, '2026-10-06', 'H', 'changelog names the panoramic 1:4, 4:1, 1:8, 8:1; the full 14 from tanstack/laozhang'),
@@ -87,7 +89,9 @@ const ROWS: ModelInfo[] = [
     inputTokenLimit: 65_536,
     outputTokenLimit: 4_096,
     prices: { perImage: { '1K': 0.0336 }, batchFactor: 0.5, inputPerMTok: 0.25, textOutputPerMTok: 1.5, imageOutputPerMTok: 30 },
+    vertex: 'GA on Vertex AI since 2026-06-30',
     sources: {
+      vertex: src(VERTEX_LITE, '2026-06-30', 'H'),
       status: src(CHANGELOG, '2026-06-30', 'H'),
       released: src(CHANGELOG, '2026-06-30', 'H'),
       aspectRatios: src(VERTEX_LITE, '2026-06-30', 'M', 'Vertex and the card\'s "14 discrete aspect ratios"; the card\'s bullet lists only the classic 10'),
@@ -115,7 +119,9 @@ const ROWS: ModelInfo[] = [
     inputTokenLimit: 65_536,
     outputTokenLimit: 32_768,
     prices: { perImage: { '1K': 0.134, '2K': 0.134, '4K': 0.24 }, batchFactor: 0.5, inputPerMTok: 2, textOutputPerMTok: 12, imageOutputPerMTok: 120 },
+    vertex: 'GA on Vertex AI; 4K is marked Preview there',
     sources: {
+      vertex: src(VERTEX_PRO, '2026-05-28', 'H'),
       status: src(DEPRECATIONS, '2026-05-28', 'H', 'GA; "No shutdown date announced"'),
       released: src(CHANGELOG, '2026-05-28', 'H'),
       aspectRatios: src(VERTEX_PRO, '2026-05-28', 'H'),
@@ -145,7 +151,9 @@ const ROWS: ModelInfo[] = [
     inputTokenLimit: 131_072,
     outputTokenLimit: 32_768,
     prices: { perImage: { '512': 0.045, '1K': 0.067, '2K': 0.101, '4K': 0.151 }, batchFactor: 0.5, inputPerMTok: 0.5, textOutputPerMTok: 3, imageOutputPerMTok: 60 },
+    vertex: 'on Vertex AI; 4K is marked Preview there',
     sources: {
+      vertex: src(VERTEX_FLASH, '2026-05-28', 'H'),
       status: src(CHANGELOG, '2026-10-06', 'H', '"deprecated (no shutdown date announced)"; LiteLLM and one skill claim shutdown 2026-10-29 (L): preflight finds out'),
       released: src(CHANGELOG, '2026-05-28', 'H'),
       deprecated: src(CHANGELOG, '2026-10-06', 'H'),

@@ -57,7 +57,8 @@ export type FactName =
   | 'tokensPerImage'
   | 'tokenLimits'
   | 'prices'
-  | 'batchFactor';
+  | 'batchFactor'
+  | 'vertex';
 
 export interface ModelInfo {
   /** REST id: `models/{id}:generateContent`. */
@@ -86,5 +87,10 @@ export interface ModelInfo {
   readonly outputTokenLimit?: number;
   /** Undefined for models nobody can call any more. */
   readonly prices?: ModelPrices;
+  /**
+   * Vertex AI availability as the sources say it (the same id on the publisher-model path); undefined = not checked.
+   * Prices on Vertex are taken to be the same list prices.
+   */
+  readonly vertex?: string;
   readonly sources: Readonly<Partial<Record<FactName, Source>>>;
 }

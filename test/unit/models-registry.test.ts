@@ -98,6 +98,7 @@ function definedFacts(m: ModelInfo): FactName[] {
     if (m.defaultSize !== undefined) facts.push('defaultSize');
     if (m.maxReferenceImages !== undefined) facts.push('maxReferenceImages');
     if (m.inputTokenLimit !== undefined || m.outputTokenLimit !== undefined) facts.push('tokenLimits');
+    if (m.vertex !== undefined) facts.push('vertex');
   }
   return facts;
 }
