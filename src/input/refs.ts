@@ -1,6 +1,7 @@
 // Reference images: resolve, confine to baseDir, size-check, hash. URLs are kept as given and never fetched here.
 import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { MAGIC_BYTES, sniffImage } from './image-magic.ts';
 import { createHash } from 'node:crypto';
 import { extname, isAbsolute, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.ts';
@@ -88,7 +89,9 @@ async function resolveLocal(ref: string, ctx: RefContext): Promise<{ path: strin
   if (st.size > MAX_REF_BYTES) return { message: `reference image is ${st.size} bytes; the limit is ${MAX_REF_BYTES} bytes (${mb(MAX_REF_BYTES)}) per image` };
   const cached = ctx.memo.get(path);
   if (cached && cached.bytes === st.size && cached.mtimeMs === st.mtimeMs) return { path, sha256: cached.sha256, mimeType, bytes: st.size };
-  const sha256 = await hashFile(path, ctx.signal);
+  const { sha256, head } = await hashFile(path, ctx.signal);
+  // The name is not the content: a text file named .png would be sent, refused and paid for as a failure.
+  if (sniffImage(head) === undefined) return { message: `${ref} is not an image (its first bytes are not PNG, JPEG, WebP or HEIC)` };
   if (ctx.memo.size >= MEMO_LIMIT) ctx.memo.clear();
   ctx.memo.set(path, { sha256, bytes: st.size, mtimeMs: st.mtimeMs });
   return { path, sha256, mimeType, bytes: st.size };
@@ -100,10 +103,15 @@ export function inside(dir: string, p: string): boolean {
   return r.startsWith(d.endsWith(sep) ? d : d + sep);
 }
 
-async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+/** The file's sha256 and its first bytes (enough to tell an image format), in one read. */
+async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; head: Uint8Array }> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
+  let head = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, { signal })) {
+    if (head.length < MAGIC_BYTES) head = Buffer.concat([head, (chunk as Buffer).subarray(0, MAGIC_BYTES - head.length)]);
+    h.update(chunk as Buffer);
+  }
+  return { sha256: h.digest('hex'), head };
 }
 
 function mb(n: number): string {

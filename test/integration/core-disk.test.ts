@@ -44,9 +44,9 @@ describe('runToDisk against the emulator', () => {
       const input = await openInput(file);
       let summary;
       try {
-        // A model that does not think: no thoughtSignature sidecars, so the listing is only the images' names.
+        // The default model thinks: each image gets its thoughtSignature sidecar, which must get the same safe name.
         await withEmulator({}, async (emu) => {
-          summary = await runToDisk(input.jobs, { apiKey: KEY, baseUrl: emu.url, model: 'gemini-2.5-flash-image', out, cacheDir: false });
+          summary = await runToDisk(input.jobs, { apiKey: KEY, baseUrl: emu.url, out, cacheDir: false });
         });
       } finally {
         await input.cleanup();

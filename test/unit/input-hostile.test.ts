@@ -81,12 +81,16 @@ describe('hostile input', () => {
 
 describe('reference images', () => {
   let refDir: string;
-  const png = Buffer.from('\x89PNG fake bytes');
+  // Reference files are checked by their first bytes: the fakes start with the real PNG and JPEG signatures.
+  const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const png = Buffer.concat([PNG_SIG, Buffer.from(' fake bytes')]);
+  const pngOf = (text: string) => Buffer.concat([PNG_SIG, Buffer.from(text)]);
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0x6a, 0x70, 0x65, 0x67]);
   before(async () => {
     refDir = join(scratch.dir(), 'refs');
     await mkdir(join(refDir, 'sub'), { recursive: true });
     await writeFile(join(refDir, 'sub', 'cat.png'), png);
-    await writeFile(join(refDir, 'photo.JPG'), 'jpeg');
+    await writeFile(join(refDir, 'photo.JPG'), jpeg);
     await writeFile(join(refDir, 'notes.txt'), 'x');
     await writeFile(join(scratch.dir(), 'outside.png'), png);
     await symlink(join(scratch.dir(), 'outside.png'), join(refDir, 'link.png'));
@@ -100,7 +104,7 @@ describe('reference images', () => {
     const jobs = await all(readJobs(p));
     assert.deepEqual(jobs[0]?.images, [
       { path: join(refDir, 'sub', 'cat.png'), sha256: createHash('sha256').update(png).digest('hex'), mimeType: 'image/png' },
-      { path: join(refDir, 'photo.JPG'), sha256: createHash('sha256').update('jpeg').digest('hex'), mimeType: 'image/jpeg' },
+      { path: join(refDir, 'photo.JPG'), sha256: createHash('sha256').update(jpeg).digest('hex'), mimeType: 'image/jpeg' },
       { path: 'https://example.invalid/x.webp?size=2', mimeType: 'image/webp' },
     ]);
   });
@@ -132,14 +136,25 @@ describe('reference images', () => {
     assert.deepEqual((await validateInput(p2, { baseDir: scratch.dir() })).issues, []);
   });
 
+  test('a text file named .png is an input error naming the file (its first bytes are not an image)', async () => {
+    await writeFile(join(refDir, 'not-really.png'), 'just some text, not a picture');
+    const p = join(refDir, 'text-png.jsonl');
+    await writeFile(p, line(['not-really.png', 'sub/cat.png']));
+    const v = await validateInput(p);
+    assert.deepEqual(
+      v.issues.map((i) => [i.line, i.field, i.message]),
+      [[1, 'images.0', 'not-really.png is not an image (its first bytes are not PNG, JPEG, WebP or HEIC)']],
+    );
+  });
+
   test('each image at most 7 MB; the request (base64 + prompt) under 20 MB', async () => {
     const big = join(refDir, 'big.png');
-    await writeFile(big, '');
+    await writeFile(big, PNG_SIG);
     await truncate(big, MAX_REF_BYTES + 1);
     const six: string[] = [];
     for (const n of [1, 2, 3]) {
       const f = join(refDir, `six${n}.png`);
-      await writeFile(f, '');
+      await writeFile(f, PNG_SIG);
       await truncate(f, 6 * 1024 * 1024 - n);
       six.push(`six${n}.png`);
     }
@@ -158,13 +173,13 @@ describe('reference images', () => {
 
   test('editing a reference image changes the job key; moving it does not', async () => {
     const a = join(refDir, 'k1.png');
-    await writeFile(a, 'one');
+    await writeFile(a, pngOf('one'));
     const p = join(refDir, 'key.jsonl');
     await writeFile(p, line(['k1.png']));
     const k1 = (await all(readJobs(p)))[0]?.key;
-    await writeFile(a, 'two');
+    await writeFile(a, pngOf('two'));
     const k2 = (await all(readJobs(p)))[0]?.key;
-    await writeFile(join(refDir, 'k2.png'), 'two');
+    await writeFile(join(refDir, 'k2.png'), pngOf('two'));
     await writeFile(p, line(['k2.png']));
     const k3 = (await all(readJobs(p)))[0]?.key;
     assert.notEqual(k1, k2);

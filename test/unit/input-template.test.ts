@@ -167,7 +167,7 @@ describe('stdin', () => {
   });
 
   test("relative reference images from stdin resolve against baseDir", async () => {
-    await writeFile(join(scratch.dir(), 'r.png'), 'png');
+    await writeFile(join(scratch.dir(), 'r.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const stdin = Readable.from(['{"prompt":"a","images":["r.png"]}\n']);
     const r = await openInput('-', { stdin, format: 'jsonl', baseDir: scratch.dir() });
     const jobs = await all(r.jobs);
