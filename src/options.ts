@@ -9,6 +9,7 @@ import { resolveSharedQuota } from './quota/options.ts';
 import type { ResolvedSharedQuota, SharedQuotaOptions } from './quota/options.ts';
 import { DEFAULTS } from './defaults.ts';
 import { optionalNumber } from './internal/check.ts';
+import { knownModel } from './report/cost.ts';
 
 export interface GenerateOptions {
   /** API key. @default env GEMINI_API_KEY, then GOOGLE_API_KEY */
@@ -44,8 +45,13 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Soft stop: no new attempt starts; in-flight requests finish. */
   stopSignal?: AbortSignal;
-  /** Stop scheduling new work once the spend (USD, from each answer's usage) would pass this. @default unlimited */
+  /**
+   * Stop scheduling new work once the spend (USD, from each answer's usage) would pass this. With a model the
+   * registry has no price for, `pricePerImageUsd` is required. @default unlimited
+   */
   maxCostUsd?: number;
+  /** USD per image for a model newer than the model registry (its price unknown to imagebatch). @default none (counted as $0, with a warning) */
+  pricePerImageUsd?: number;
   /** A reference image given as a URL larger than this fails its job (reading stops at the cap). @default 20 MB */
   maxReferenceBytes?: number;
   /** Receives progress events. */
@@ -117,6 +123,7 @@ export interface ResolvedOptions {
   signal?: AbortSignal;
   stopSignal?: AbortSignal;
   maxCostUsd?: number;
+  pricePerImageUsd?: number;
   maxReferenceBytes?: number;
   onEvent: (event: RunEvent) => void;
   fetch?: typeof fetch;
@@ -149,6 +156,12 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   if (maxCost !== undefined && (typeof maxCost !== 'number' || !Number.isFinite(maxCost) || maxCost < 0)) {
     throw new OptionError('maxCostUsd', maxCost, 'a number ≥ 0');
   }
+  const pricePerImage = optionalNumber('pricePerImageUsd', o.pricePerImageUsd, { min: 0 }, undefined);
+  const model = nonEmpty('model', o.model) ?? DEFAULTS.model;
+  // A budget over a price nobody knows would count every image as $0 and never stop.
+  if (maxCost !== undefined && pricePerImage === undefined && !knownModel(model)) {
+    throw new OptionError('maxCostUsd', maxCost, `a price for ${model}: the model registry has none (a model newer than this version?); give pricePerImageUsd`);
+  }
   if (o.imageSize !== undefined && !/^(1K|2K|4K|512)$/.test(o.imageSize)) {
     throw new OptionError('imageSize', o.imageSize, '"1K", "2K", "4K" or "512"');
   }
@@ -158,7 +171,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   return {
     apiKey: o.apiKey,
     baseUrl: nonEmpty('baseUrl', o.baseUrl),
-    model: nonEmpty('model', o.model) ?? DEFAULTS.model,
+    model,
     concurrency: positiveInt('concurrency', o.concurrency, DEFAULTS.concurrency),
     adaptive: o.adaptive ?? DEFAULTS.adaptive,
     requestsPerMinute: positiveNumber('requestsPerMinute', o.requestsPerMinute),
@@ -173,6 +186,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     signal: o.signal,
     stopSignal: o.stopSignal,
     maxCostUsd: maxCost,
+    pricePerImageUsd: pricePerImage,
     onEvent: o.onEvent ?? noop,
     fetch: o.fetch,
     clock: o.clock ?? systemClock,

@@ -16,6 +16,7 @@ import { runPool } from './scheduler/index.ts';
 import type { PoolEvent } from './scheduler/index.ts';
 import { ImageCache } from './storage/cache.ts';
 import { SpendBudget } from './stream/budget.ts';
+import { knownModel } from './report/cost.ts';
 import { RunCache } from './stream/cache.ts';
 import type { ImageData, Job, Result, RunEvent } from './types.ts';
 
@@ -100,7 +101,15 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const modelOf = (job: Job) => job.model ?? o.model;
   const requestOf = (job: Job, reinforce: boolean, references: ImageData[]) =>
     buildRequest(job, { reinforce, aspectRatio: o.aspectRatio, imageSize: o.imageSize, references });
-  const budget = new SpendBudget(o.maxCostUsd, (job, requests) => estimateOf(modelOf(job), requests, job.imageSize ?? o.imageSize));
+  const budget = new SpendBudget(o.maxCostUsd, (job, requests) => estimateOf(modelOf(job), requests, job.imageSize ?? o.imageSize, o.pricePerImageUsd));
+  // A model newer than the registry runs as asked; the caller hears once that nothing about it is known here.
+  const unpriced = new Set<string>();
+  const noteModel = (model: string) => {
+    if (knownModel(model) || unpriced.has(model)) return;
+    unpriced.add(model);
+    const price = o.pricePerImageUsd === undefined ? 'its cost is unknown and counted as $0 (give pricePerImageUsd / --price-per-image)' : `its cost is counted at the given $${o.pricePerImageUsd} per image`;
+    o.onEvent({ type: 'warning', message: `model ${model} is not in imagebatch's model registry: requests go through unchanged, its sizes and ratios are not checked, and ${price}`, at: o.clock.now() });
+  };
   // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
   const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
   const runCache = new RunCache(cache, (job) => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint }), (message) =>
@@ -113,6 +122,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       let seq = 0;
       for await (const job of normaliseJobs(jobs, o.model, remote)) {
         seqOf.set(job, seq++);
+        noteModel(modelOf(job));
         if (skip?.(job) === 'done') {
           order?.skip(seqOf.get(job)!);
           o.onEvent({ type: 'skipped', key: job.key, index: job.index, why: 'done', at: o.clock.now() });
@@ -161,7 +171,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
           return { kind: 'error', reason, message: err instanceof Error ? err.message : String(err) };
         }
         const outcome = await client.generateContent(modelOf(job), requestOf(job, ctx.reinforce, references), { signal: ctx.signal, timeoutMs: o.timeoutMs });
-        budget.charge(job, costOf(outcome, modelOf(job)));
+        budget.charge(job, costOf(outcome, modelOf(job), 'api', o.pricePerImageUsd));
         return outcome;
       } finally {
         budget.finished();
@@ -171,7 +181,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
 
   async function* fromPool(): AsyncGenerator<Result> {
     for await (const s of pool) {
-      const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api' });
+      const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api', pricePerImageUsd: o.pricePerImageUsd });
       if (client.backendKind === 'vertex') result.backend = 'vertex';
       // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
       const total = budget.billedFor(s.job);

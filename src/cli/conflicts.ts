@@ -93,6 +93,7 @@ const FLAG_OF: Record<string, string> = {
   project: '--project',
   location: '--location',
   cacheNamespace: '--cache-namespace',
+  pricePerImageUsd: '--price-per-image',
 };
 
 /** An error message as the CLI shows it: OptionError names the flag (`--aspect-ratio: expected …`). */

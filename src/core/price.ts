@@ -7,14 +7,14 @@ import type { Outcome } from '../types.ts';
 export type PricedMode = 'api' | 'batch';
 
 /** What one answer costs (USD): images and text-only answers are billed by usage; blocks and errors are not. */
-export function costOf(outcome: Outcome, model: string, mode: PricedMode = 'api'): number {
+export function costOf(outcome: Outcome, model: string, mode: PricedMode = 'api', pricePerImage?: number): number {
   const tier = mode === 'batch' ? 'batch' : 'interactive';
-  if (outcome.kind === 'image') return costOfUsage(model, outcome.usage, tier, outcome.images.length);
+  if (outcome.kind === 'image') return costOfUsage(model, outcome.usage, tier, outcome.images.length, undefined, pricePerImage);
   if (outcome.kind === 'no_image') return costOfUsage(model, outcome.usage, tier);
   return 0;
 }
 
-/** What `requests` more single-image requests should cost (USD) from list prices; 0 for a model without a price. */
-export function estimateOf(model: string, requests: number, imageSize?: string): number {
-  return estimateCost(model, requests, { imageSize });
+/** What `requests` more single-image requests should cost (USD) from list prices; a model without a price counts `pricePerImage`, else 0. */
+export function estimateOf(model: string, requests: number, imageSize?: string, pricePerImage?: number): number {
+  return estimateCost(model, requests, { imageSize, pricePerImage });
 }

@@ -13,6 +13,8 @@ export interface ResultMeta {
   latencyMs: number;
   /** 'api' (streaming, list price) or 'batch' (Batch API, half price, marked from: 'batch'). */
   mode: PricedMode;
+  /** USD per image for a model the registry has no price for. @default none (counted as 0) */
+  pricePerImageUsd?: number;
 }
 
 /** The Result of one answered job, priced for the mode it was sent in. */
@@ -24,7 +26,7 @@ export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
       ...base,
       status: 'succeeded',
       usage: outcome.usage,
-      costUsd: costOf(outcome, model, mode),
+      costUsd: costOf(outcome, model, mode, meta.pricePerImageUsd),
       images: outcome.images.map((img) => ({
         mimeType: img.mimeType,
         data: img.data,
@@ -40,7 +42,7 @@ export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
   }
   if (outcome.kind === 'no_image') {
     const message = outcome.message ?? (outcome.text.join(' ').slice(0, 500) || 'the model answered without an image');
-    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: costOf(outcome, model, mode) };
+    return { ...base, status: 'failed', reason: 'no_image', message, blockReason: outcome.finishReason, usage: outcome.usage, costUsd: costOf(outcome, model, mode, meta.pricePerImageUsd) };
   }
   if (outcome.kind === 'blocked') {
     return { ...base, status: 'failed', reason: 'blocked', message: outcome.message ?? `blocked: ${outcome.blockReason}`, blockReason: outcome.blockReason, usage: outcome.usage, costUsd: 0 };

@@ -48,11 +48,12 @@ function modeFactor(prices: ModelPrices, mode: PriceMode): number {
  * Image tokens are billed at the image rate; the rest of the output and the thinking tokens at the text rate
  * (thought images are not billed separately). `images` is the number of final images returned. When an answer
  * carries images but its usage has no per-modality breakdown (or no usage at all), the images are priced at the
- * list price per image of `imageSize`, so the budget never counts less than Google bills. Unknown model: 0.
+ * list price per image of `imageSize`, so the budget never counts less than Google bills. A model the registry has
+ * no price for costs `pricePerImage` per image when the caller gave one, else 0.
  */
-export function costOfUsage(model: string, usage: Usage | undefined, mode: PriceMode = 'interactive', images = 0, imageSize?: string): number {
+export function costOfUsage(model: string, usage: Usage | undefined, mode: PriceMode = 'interactive', images = 0, imageSize?: string, pricePerImage?: number): number {
   const priced = pricedModel(model);
-  if (!priced) return 0;
+  if (!priced) return pricePerImage === undefined ? 0 : round(images * pricePerImage);
   const { prices } = priced;
   const factor = modeFactor(prices, mode);
   if (!usage) return round(images * imagePrice(priced, imageSize) * factor);
@@ -79,12 +80,15 @@ export interface EstimateOptions {
   mode?: PriceMode;
   /** Input tokens per request (prompt text plus reference images), added at the input rate. @default 0 */
   promptTokens?: number;
+  /** USD per image for a model the registry has no price for (the caller's figure). @default none (such a model estimates at 0) */
+  pricePerImage?: number;
 }
 
 /** USD a run of `images` single-image requests should cost, from the per-image list prices. 0 for unknown models. */
 export function estimateCost(model: string, images: number, options: EstimateOptions = {}): number {
   const priced = pricedModel(model);
-  if (!priced || !(images > 0)) return 0;
+  if (!(images > 0)) return 0;
+  if (!priced) return options.pricePerImage === undefined ? 0 : round(images * options.pricePerImage);
   const perImage = imagePrice(priced, options.imageSize);
   const input = ((options.promptTokens ?? 0) * priced.prices.inputPerMTok) / 1e6;
   return round(images * (perImage + input) * modeFactor(priced.prices, options.mode ?? 'interactive'));

@@ -1,0 +1,59 @@
+// A model newer than the registry: it runs as asked, the run warns once that its price and capabilities are unknown,
+// a given --price-per-image prices it, and a budget without a price is refused before anything is sent.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateImages } from '../../src/run.ts';
+import { OptionError } from '../../src/errors.ts';
+import type { RunEvent } from '../../src/types.ts';
+import { collect, tempDir, withEmulator } from '../helpers/emu.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const FUTURE = 'gemini-9-image';
+const KEY = 'test-key';
+
+describe('a model the registry does not know', () => {
+  test('runs unchanged, warns once, and costs the given price per image', async () => {
+    await withEmulator({ apiKey: KEY, models: [FUTURE] }, async (emu) => {
+      const events: RunEvent[] = [];
+      const results = await collect(
+        generateImages(['one', 'two', 'three'], { apiKey: KEY, baseUrl: emu.url, model: FUTURE, pricePerImageUsd: 0.05, maxCostUsd: 1, onEvent: (e) => events.push(e) }),
+      );
+      assert.equal(results.filter((r) => r.status === 'succeeded').length, 3);
+      assert.ok(results.every((r) => r.costUsd === 0.05), JSON.stringify(results.map((r) => r.costUsd)));
+      const warnings = events.filter((e) => e.type === 'warning' && e.message.includes(FUTURE));
+      assert.equal(warnings.length, 1, 'one warning for the model, not one per job');
+      assert.match(warnings[0]!.type === 'warning' ? warnings[0]!.message : '', /\$0\.05 per image/);
+    });
+  });
+
+  test('without a price it still runs, says its cost is unknown, and a budget is refused up front', async () => {
+    await withEmulator({ apiKey: KEY, models: [FUTURE] }, async (emu) => {
+      const events: RunEvent[] = [];
+      const results = await collect(generateImages(['a'], { apiKey: KEY, baseUrl: emu.url, model: FUTURE, onEvent: (e) => events.push(e) }));
+      assert.equal(results[0]?.status, 'succeeded');
+      assert.ok(events.some((e) => e.type === 'warning' && /cost is unknown/.test(e.message)));
+      assert.throws(() => generateImages(['a'], { apiKey: KEY, baseUrl: emu.url, model: FUTURE, maxCostUsd: 1 }), (e: unknown) => {
+        assert.ok(e instanceof OptionError);
+        assert.match(e.message, /pricePerImageUsd/);
+        return true;
+      });
+      assert.equal(emu.counters.byRoute.generateContent, 1, 'the refused budget sent nothing');
+    });
+  });
+
+  test('CLI: --max-cost with a line naming an unpriced model is exit 2 naming --price-per-image, nothing sent', async () => {
+    const dir = await tempDir('ib-unpriced-');
+    try {
+      const file = join(dir.dir, 'p.jsonl');
+      await writeFile(file, `${JSON.stringify({ prompt: 'a cat' })}\n${JSON.stringify({ prompt: 'a dog', model: FUTURE })}\n`);
+      const r = await runCli(['generate', file, '--emulator', '--max-cost', '1', '--out', 'out'], { cwd: dir.dir, timeoutMs: 30_000 });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`registry has none for ${FUTURE}`));
+      assert.match(r.stderr, /--price-per-image/);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
