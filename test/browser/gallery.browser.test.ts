@@ -142,7 +142,11 @@ test('gallery works from file:// in Chromium: cards, images under the CSP, filte
   await page.close();
 });
 
-const indexes = (page: Page) => page.$$eval('main .card', (cards) => cards.map((c) => Number(c.getAttribute('data-index'))));
+// The page-info line is written before the cards of a new selection have loaded: read the cards once it settled.
+const indexes = async (page: Page) => {
+  await settled(page);
+  return page.$$eval('main .card', (cards) => cards.map((c) => Number(c.getAttribute('data-index'))));
+};
 const info = async (page: Page) => (await page.textContent('#page-info')) ?? '';
 
 test('many jobs: one page of cards in the DOM, the others loaded in chunks as the user pages (buttons and keys)', { skip, timeout: 30_000 }, async () => {
