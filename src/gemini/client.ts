@@ -28,15 +28,19 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
  * are never served for another.
  */
 export function resolveBaseUrl(baseUrl: string | undefined, env: Record<string, string | undefined> = process.env, redact: Redactor = defaultRedactor): string {
-  const rawBase = firstSet(baseUrl, env.GEMINI_BASE_URL, env.GOOGLE_GEMINI_BASE_URL) ?? DEFAULT_BASE_URL;
+  return checkBaseUrl(firstSet(baseUrl, env.GEMINI_BASE_URL, env.GOOGLE_GEMINI_BASE_URL) ?? DEFAULT_BASE_URL, redact);
+}
+
+/** `raw` normalised (no trailing slash); OptionError unless it is an http(s) URL without query, fragment or credentials. */
+export function checkBaseUrl(raw: string, redact: Redactor = defaultRedactor): string {
   let parsed: URL | undefined;
   try {
-    parsed = new URL(rawBase);
+    parsed = new URL(raw);
   } catch {
     parsed = undefined;
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
-    throw new OptionError('baseUrl', redact(rawBase), 'an http(s) URL without query, fragment or credentials');
+    throw new OptionError('baseUrl', redact(raw), 'an http(s) URL without query, fragment or credentials');
   }
   return parsed.toString().replace(/\/+$/, '');
 }

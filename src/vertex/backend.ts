@@ -3,6 +3,7 @@
 // with the REST paths of https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/projects.locations.publishers.models/generateContent
 import { AuthError, OptionError } from '../errors.ts';
 import type { Backend } from '../gemini/backend.ts';
+import { checkBaseUrl } from '../gemini/client.ts';
 import type { ErrorOutcome } from '../types.ts';
 import type { TokenSource } from './auth.ts';
 import { CREDENTIAL_HELP, adcTokenSource } from './auth.ts';
@@ -38,19 +39,6 @@ const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 function hostFor(location: string): string {
   return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
-}
-
-function checkedBase(raw: string): string {
-  let u: URL | undefined;
-  try {
-    u = new URL(raw);
-  } catch {
-    u = undefined;
-  }
-  if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password) {
-    throw new OptionError('baseUrl', raw, 'an http(s) URL without query, fragment or credentials');
-  }
-  return u.toString().replace(/\/+$/, '');
 }
 
 function modelId(model: string): string {
@@ -97,7 +85,7 @@ export async function vertexBackend(options: VertexOptions = {}): Promise<Backen
     throw new OptionError('project', explicitProject, 'a Google Cloud project id');
   }
   const apiKey = set(options.apiKey) ?? set(env.GOOGLE_API_KEY);
-  const base = options.baseUrl !== undefined ? checkedBase(options.baseUrl) : hostFor(location);
+  const base = options.baseUrl !== undefined ? checkBaseUrl(options.baseUrl) : hostFor(location);
 
   if (explicitProject === undefined && apiKey !== undefined && options.tokens === undefined) {
     if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new AuthError('the API key contains spaces or non-ASCII characters');
