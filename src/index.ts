@@ -19,6 +19,7 @@ export type {
   FailedResult,
   RunEvent,
   RunSummary,
+  UnpricedPart,
 } from './types.ts';
 export * from './errors.ts';
 export { DEFAULT_MODEL, DEFAULTS } from './defaults.ts';

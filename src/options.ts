@@ -50,7 +50,7 @@ export interface GenerateOptions {
    * registry has no price for, `pricePerImageUsd` is required. @default unlimited
    */
   maxCostUsd?: number;
-  /** USD per image for a model newer than the model registry (its price unknown to imagebatch). @default none (counted as $0, with a warning) */
+  /** USD per image for a model newer than the model registry (its price unknown to imagebatch). @default none (its cost is shown as unknown, with a warning) */
   pricePerImageUsd?: number;
   /** A reference image given as a URL larger than this fails its job (reading stops at the cap). @default 20 MB */
   maxReferenceBytes?: number;

@@ -107,7 +107,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const noteModel = (model: string) => {
     if (knownModel(model) || unpriced.has(model)) return;
     unpriced.add(model);
-    const price = o.pricePerImageUsd === undefined ? 'its cost is unknown and counted as $0 (give pricePerImageUsd / --price-per-image)' : `its cost is counted at the given $${o.pricePerImageUsd} per image`;
+    const price = o.pricePerImageUsd === undefined ? 'its cost is unknown (shown as unknown, not $0; give pricePerImageUsd / --price-per-image to count it)' : `its cost is counted at the given $${o.pricePerImageUsd} per image`;
     o.onEvent({ type: 'warning', message: `model ${model} is not in imagebatch's model registry: requests go through unchanged, its sizes and ratios are not checked, and ${price}`, at: o.clock.now() });
   };
   // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
@@ -185,7 +185,8 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
       if (client.backendKind === 'vertex') result.backend = 'vertex';
       // A job's cost is every answer it was billed for (a text-only answer before the image too), as the budget counts it.
       const total = budget.billedFor(s.job);
-      if (total !== undefined) result.costUsd = total;
+      if (total === null) delete result.costUsd;
+      else if (total !== undefined) result.costUsd = total;
       yield result;
     }
   }

@@ -182,7 +182,10 @@ interface ResultBase {
   /** From first attempt start to settle, in ms. */
   latencyMs: number;
   usage?: Usage;
-  /** USD, from usage and the price table; 0 for cached results. */
+  /**
+   * USD, from usage and the price table; 0 for cached results and unbilled failures. Undefined when the answer was
+   * billed at a price imagebatch does not know (a model newer than the model registry, no `pricePerImageUsd`).
+   */
   costUsd?: number;
   /** 'vertex' when the job ran on Vertex AI; absent for the Gemini Developer API. */
   backend?: 'vertex';
@@ -215,7 +218,8 @@ export type Result = SucceededResult | FailedResult;
 export type RunEvent =
   | { type: 'started'; key: string; index: number; attempt: number; at: number }
   | { type: 'retried'; key: string; index: number; attempt: number; reason: string; delayMs: number; at: number }
-  | { type: 'succeeded'; key: string; index: number; files: string[]; attempts: number; latencyMs: number; costUsd?: number; cached?: boolean; at: number }
+  /** `costUnknown: true` (and no `costUsd`): billed at a price imagebatch does not know (a model newer than the registry). */
+  | { type: 'succeeded'; key: string; index: number; files: string[]; attempts: number; latencyMs: number; costUsd?: number; costUnknown?: true; cached?: boolean; at: number }
   | { type: 'failed'; key: string; index: number; reason: FailureReason; message: string; attempts: number; at: number }
   | { type: 'paused'; untilMs: number; reason: string; quotaId?: string; at: number }
   | { type: 'resumed'; at: number }
@@ -225,6 +229,19 @@ export type RunEvent =
   | { type: 'warning'; message: string; at: number }
   | { type: 'done'; summary: RunSummary; at: number };
 
+/**
+ * Answers billed at a price imagebatch does not know (a model newer than the model registry, run without
+ * `pricePerImageUsd`): the `costUsd` next to it leaves them out, so the real cost is higher by an unknown amount.
+ */
+export interface UnpricedPart {
+  /** Manifest lines (answers) whose cost is unknown. */
+  answers: number;
+  /** Images on those lines. */
+  images: number;
+  /** Their models, sorted. */
+  models: string[];
+}
+
 /** What one run itself did: the manifest lines it wrote (last line per job for the counts). */
 export interface RunPart {
   /** Jobs this run saved (cache hits included). */
@@ -232,7 +249,10 @@ export interface RunPart {
   failed: number;
   cached: number;
   attempts: number;
+  /** USD of the answers with a known price. */
   costUsd: number;
+  /** Present when some answers' price is unknown (not counted in costUsd). */
+  unpriced?: UnpricedPart;
 }
 
 /** The whole output folder: every job any run recorded in its manifest. */
@@ -241,8 +261,10 @@ export interface FolderPart {
   succeeded: number;
   failed: number;
   images: number;
-  /** Every line's cost, all runs. */
+  /** Every line's cost, all runs (the lines with a known price). */
   costUsd: number;
+  /** Present when some lines' price is unknown (not counted in costUsd). */
+  unpriced?: UnpricedPart;
   /** Damaged manifest lines that were skipped (1-based line numbers, the first 100), when there were any. */
   damagedLines?: number[];
   /** How many damaged lines were skipped in all (may exceed damagedLines.length). */
@@ -266,7 +288,10 @@ export interface RunSummary {
   wallMs: number;
   imagesPerMinute: number;
   averageImageBytes: number;
+  /** USD of the answers with a known price (all of them unless `unpriced` is present). */
   costUsd: number;
+  /** Present when some answers were billed at a price imagebatch does not know: the real cost is higher. */
+  unpriced?: UnpricedPart;
   /** Set when the run ended early (run-level failure, stop signal, max cost). */
   stoppedBy?: string;
   run?: RunPart;

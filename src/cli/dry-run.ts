@@ -1,6 +1,7 @@
 // --dry-run: what a run would send and cost, sending nothing.
 import { cacheKeyOf } from '../run.ts';
 import { estimateCost, knownModel } from '../report/cost.ts';
+import { formatCost } from '../report/format.ts';
 import { ImageCache } from '../storage/cache.ts';
 import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job } from '../index.ts';
@@ -19,6 +20,8 @@ export interface DryRunFlags {
   baseUrl?: string;
   emulator: boolean;
   json: boolean;
+  /** USD per image for models the registry has no price for. */
+  pricePerImage?: number;
 }
 
 export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: DryRunFlags): Promise<number> {
@@ -30,6 +33,7 @@ export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: Dry
   let toSend = 0;
   let cost = 0;
   const unknown = new Set<string>();
+  let unknownRequests = 0;
   for await (const job of jobs) {
     const prev = index?.get(job.key);
     if (prev?.status === 'succeeded' || (flags.retryFailed && prev?.status !== 'failed')) {
@@ -42,10 +46,16 @@ export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: Dry
     }
     toSend++;
     const model = job.model ?? flags.model ?? DEFAULTS.model;
-    if (!knownModel(model)) unknown.add(model);
-    cost += estimateCost(model, 1, { imageSize: job.imageSize ?? flags.imageSize });
+    // A model newer than the registry: its price is the user's --price-per-image, else unknown (never $0).
+    if (!knownModel(model) && flags.pricePerImage === undefined) {
+      unknown.add(model);
+      unknownRequests++;
+      continue;
+    }
+    cost += estimateCost(model, 1, { imageSize: job.imageSize ?? flags.imageSize, pricePerImage: flags.pricePerImage });
   }
-  const report = { jobs: count, alreadyDone: done, cached, requests: toSend, images: toSend, estimatedCostUsd: Number(cost.toFixed(4)), unknownPriceModels: [...unknown] };
+  // estimatedCostUsd is the known part; unknownPriceRequests are the requests it leaves out.
+  const report = { jobs: count, alreadyDone: done, cached, requests: toSend, images: toSend, estimatedCostUsd: Number(cost.toFixed(4)), unknownPriceModels: [...unknown], unknownPriceRequests: unknownRequests };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ type: 'dry_run', ...report })}\n`);
   } else {
@@ -55,9 +65,9 @@ export async function dryRun(jobs: AsyncIterable<Job>, count: number, flags: Dry
       `served from cache:  ${cached}`,
       `requests to send:   ${toSend} (at least; retries add more)`,
       `images expected:    ${toSend}`,
-      `estimated cost:     $${cost.toFixed(4)} (interactive prices)`,
+      `estimated cost:     ${formatCost(cost, { answers: unknownRequests, images: unknownRequests, models: [...unknown] })} (interactive prices)`,
     ];
-    if (unknown.size) lines.push(`unknown price for:  ${[...unknown].join(', ')} (counted as $0)`);
+    if (unknown.size) lines.push(`unknown price for:  ${[...unknown].join(', ')} (give --price-per-image to estimate it)`);
     process.stdout.write(`${lines.join('\n')}\nNothing was sent (--dry-run).\n`);
   }
   return EXIT.ok;

@@ -31,7 +31,7 @@ export class PlainRenderer implements ProgressRenderer {
 export function plainLine(e: RunEvent): string | undefined {
   if (e.type === 'succeeded') {
     const name = e.files[0] ? baseName(e.files[0]) + (e.files.length > 1 ? ` (+${e.files.length - 1})` : '') : e.key;
-    const tail = e.cached ? '  cached' : e.costUsd ? `  ${formatUsd(e.costUsd)}` : '';
+    const tail = e.cached ? '  cached' : e.costUnknown ? '  cost unknown' : e.costUsd ? `  ${formatUsd(e.costUsd)}` : '';
     return `ok   ${name}  ${formatMs(e.latencyMs)}  attempts ${e.attempts}${tail}`;
   } else if (e.type === 'failed') {
     return `FAIL ${pad4(e.index)}  ${e.reason}: ${oneLine(e.message)}  attempts ${e.attempts}`;

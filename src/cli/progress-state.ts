@@ -25,7 +25,10 @@ export class ProgressState {
   cached = 0;
   failed = 0;
   skipped = 0;
+  /** USD of the answers with a known price. */
   spentUsd = 0;
+  /** Jobs saved whose price is not known (a model newer than the registry): not in spentUsd. */
+  unpricedJobs = 0;
   /** The scheduler's current concurrency limit, once it has said. */
   limit?: number;
   pause?: Pause;
@@ -70,6 +73,7 @@ export class ProgressState {
         this.succeeded++;
         if (e.cached) this.cached++;
         this.spentUsd += e.costUsd ?? 0;
+        if (e.costUnknown) this.unpricedJobs++;
       } else {
         this.failed++;
       }

@@ -1,6 +1,6 @@
 // The end-of-run table, shared by the tty and plain renderings and by `imagebatch batch`.
 import type { RunSummary } from '../index.ts';
-import { describeLines, formatMs, formatUsd } from '../report/format.ts';
+import { describeLines, formatCost, formatMs } from '../report/format.ts';
 
 export function summaryLines(s: RunSummary, outDir?: string): string[] {
   const reasons = Object.entries(s.byReason)
@@ -15,7 +15,9 @@ export function summaryLines(s: RunSummary, outDir?: string): string[] {
   ];
   if (s.run) rows.push(['this run', `${s.run.succeeded} saved${s.run.cached ? ` (${s.run.cached} from cache)` : ''}, ${s.run.failed} failed, ${s.run.attempts} attempts`]);
   rows.push(['attempts', String(s.attempts)], ['wall time', formatMs(s.wallMs)], ['rate', `${s.imagesPerMinute.toFixed(1)} images/min`]);
-  rows.push(['cost', s.run && s.run.costUsd !== s.costUsd ? `${formatUsd(s.run.costUsd)} this run (${formatUsd(s.costUsd)} for these jobs over all runs)` : formatUsd(s.costUsd)]);
+  const cost = formatCost(s.costUsd, s.unpriced);
+  const runCost = s.run && formatCost(s.run.costUsd, s.run.unpriced);
+  rows.push(['cost', runCost !== undefined && runCost !== cost ? `${runCost} this run (${cost} for these jobs over all runs)` : cost]);
   const f = s.folder;
   if (f && (f.jobs !== s.total || f.succeeded !== s.succeeded)) {
     rows.push(['folder', `${f.jobs} jobs from all runs: ${f.succeeded} succeeded, ${f.failed} failed, ${f.images} images`]);

@@ -101,7 +101,7 @@ export class TtyRenderer implements ProgressRenderer {
       [`fail ${s.failed}`, s.failed ? 'red' : undefined],
       [` retry ${s.retrying} run ${s.inFlight}${s.limit ? `/${s.limit}` : ''} ${s.rate().toFixed(1)} img/min `],
       // Spend before the pause notice: when the line is too long, the quota id is what gets cut.
-      [`${formatUsd(s.spentUsd)} `, 'dim'],
+      [`${spend(s.spentUsd, s.unpricedJobs, '+ unknown', 'cost unknown')} `, 'dim'],
       s.pause ? this.pausedSegment() : [`ETA ${this.eta()}`],
     ];
   }
@@ -113,7 +113,7 @@ export class TtyRenderer implements ProgressRenderer {
       [`ok${s.succeeded}`, 'green'],
       [' '],
       [`F${s.failed}`, s.failed ? 'red' : undefined],
-      [` r${s.retrying} i${s.inFlight} ${formatUsd(s.spentUsd)} `],
+      [` r${s.retrying} i${s.inFlight} ${spend(s.spentUsd, s.unpricedJobs, '+?', '$?')} `],
       s.pause ? this.pausedSegment() : [this.eta()],
     ];
   }
@@ -151,4 +151,10 @@ function fit(segments: Segment[], width: number): Segment[] {
     }
   }
   return out;
+}
+
+/** The live spend: what is unknown (jobs of a model without a price) is said, never shown as $0. */
+function spend(usd: number, unpriced: number, plusUnknown: string, allUnknown: string): string {
+  if (unpriced === 0) return formatUsd(usd);
+  return usd > 0 ? `${formatUsd(usd)} ${plusUnknown}` : allUnknown;
 }

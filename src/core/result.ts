@@ -13,7 +13,7 @@ export interface ResultMeta {
   latencyMs: number;
   /** 'api' (streaming, list price) or 'batch' (Batch API, half price, marked from: 'batch'). */
   mode: PricedMode;
-  /** USD per image for a model the registry has no price for. @default none (counted as 0) */
+  /** USD per image for a model the registry has no price for. @default none (its cost is unknown: costUsd undefined) */
   pricePerImageUsd?: number;
 }
 

@@ -49,11 +49,12 @@ function modeFactor(prices: ModelPrices, mode: PriceMode): number {
  * (thought images are not billed separately). `images` is the number of final images returned. When an answer
  * carries images but its usage has no per-modality breakdown (or no usage at all), the images are priced at the
  * list price per image of `imageSize`, so the budget never counts less than Google bills. A model the registry has
- * no price for costs `pricePerImage` per image when the caller gave one, else 0.
+ * no price for costs `pricePerImage` per image when the caller gave one; without one its cost is unknown
+ * (undefined), never a made-up $0.
  */
-export function costOfUsage(model: string, usage: Usage | undefined, mode: PriceMode = 'interactive', images = 0, imageSize?: string, pricePerImage?: number): number {
+export function costOfUsage(model: string, usage: Usage | undefined, mode: PriceMode = 'interactive', images = 0, imageSize?: string, pricePerImage?: number): number | undefined {
   const priced = pricedModel(model);
-  if (!priced) return pricePerImage === undefined ? 0 : round(images * pricePerImage);
+  if (!priced) return pricePerImage === undefined ? undefined : round(images * pricePerImage);
   const { prices } = priced;
   const factor = modeFactor(prices, mode);
   if (!usage) return round(images * imagePrice(priced, imageSize) * factor);

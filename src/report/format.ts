@@ -31,6 +31,25 @@ export function formatUsd(usd: number): string {
   return `$${usd < 10 ? usd.toFixed(4) : usd.toFixed(2)}`;
 }
 
+/** What of a cost is not known: answers (or images) billed at a price imagebatch does not know, and their models. */
+export interface UnknownCost {
+  answers: number;
+  images: number;
+  models: readonly string[];
+}
+
+/**
+ * A cost that may be partly unknown: "$0.1200", "unknown (3 images of gemini-9-image: price not known)" or
+ * "$0.1200 + unknown (…)". What is not known is never shown as $0.
+ */
+export function formatCost(usd: number, unknown?: UnknownCost): string {
+  if (!unknown || (unknown.answers <= 0 && unknown.images <= 0)) return formatUsd(usd);
+  const what = unknown.images > 0 ? `${unknown.images} image${unknown.images === 1 ? '' : 's'}` : `${unknown.answers} answer${unknown.answers === 1 ? '' : 's'}`;
+  const models = unknown.models.length ? ` of ${unknown.models.join(', ')}` : '';
+  const part = `unknown (${what}${models}: price not known)`;
+  return usd > 0 ? `${formatUsd(usd)} + ${part}` : part;
+}
+
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes <= 0) return '0 B';
   const units = ['B', 'KB', 'MB', 'GB'];

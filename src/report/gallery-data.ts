@@ -15,7 +15,6 @@ import { StorageError } from '../errors.ts';
 import type { ManifestEntry, ManifestFile } from '../storage/manifest.ts';
 import { GALLERY_DATA_DIR, isGalleryDataFile } from '../storage/output.ts';
 import type { FailureReason } from '../types.ts';
-import { knownModel } from './cost.ts';
 import { formatMs, formatUsd, jsonForScript } from './format.ts';
 
 export { GALLERY_DATA_DIR };
@@ -84,7 +83,8 @@ export function toCard(e: ManifestEntry): GalleryCard {
     a: e.attempts,
     md: e.model,
     l: e.cached || e.from === 'cache' ? 'from cache' : formatMs(e.latencyMs),
-    c: !knownModel(e.model) ? 'unknown price' : e.costUsd === undefined ? '—' : formatUsd(e.costUsd),
+    // No costUsd: billed at a price imagebatch does not know (a model newer than the registry).
+    c: e.costUsd === undefined ? 'unknown price' : formatUsd(e.costUsd),
   };
 }
 
@@ -119,7 +119,7 @@ export function columnsOf(jobs: readonly ManifestEntry[]): GalleryColumns {
     c.reason.push(ok ? -1 : id(reasons, reasonOf(e)));
     c.model.push(id(models, e.model));
     c.latency.push(e.cached || e.from === 'cache' || !(e.latencyMs >= 0) ? -1 : Math.round(e.latencyMs));
-    c.cost.push(knownModel(e.model) && typeof e.costUsd === 'number' ? e.costUsd : -1);
+    c.cost.push(typeof e.costUsd === 'number' ? e.costUsd : -1);
   }
   return c;
 }

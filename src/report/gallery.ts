@@ -12,8 +12,7 @@ import { StorageError } from '../errors.ts';
 import { readManifest } from '../storage/manifest.ts';
 import type { ManifestEntry } from '../storage/manifest.ts';
 import type { RunSummary } from '../types.ts';
-import { knownModel } from './cost.ts';
-import { describeLines, escapeHtml, formatBytes, formatMs, formatUsd, jsonForScript } from './format.ts';
+import { describeLines, escapeHtml, formatBytes, formatCost, formatMs, jsonForScript } from './format.ts';
 import { GALLERY_CSS, GALLERY_JS, PAGE_SIZE } from './gallery-assets.ts';
 import { CHUNK_JOBS, GALLERY_DATA_DIR, PROMPT_CHUNK, reasonOf, toCard, writeGalleryData } from './gallery-data.ts';
 import { latencyHistogramSvg } from './histogram.ts';
@@ -110,12 +109,10 @@ export function renderGallery(entries: Iterable<ManifestEntry>, summary: RunSumm
   const counts = { all: jobs.length, succeeded: 0, failed: 0 };
   const reasons = new Map<string, number>();
   const models = new Map<string, number>();
-  let unknownPrice = 0;
   for (const j of jobs) {
     counts[j.status]++;
     if (j.status === 'failed') reasons.set(reasonOf(j), (reasons.get(reasonOf(j)) ?? 0) + 1);
     models.set(j.model, (models.get(j.model) ?? 0) + 1);
-    if (!knownModel(j.model)) unknownPrice++;
   }
   const latencies = jobs.filter((j) => !j.cached && j.from !== 'cache' && j.latencyMs > 0).map((j) => j.latencyMs);
   const settings = { pageSize: PAGE_SIZE, title, jobs: jobs.length, chunkJobs: CHUNK_JOBS, promptChunk: PROMPT_CHUNK, dataDir: GALLERY_DATA_DIR };
@@ -137,7 +134,7 @@ export function renderGallery(entries: Iterable<ManifestEntry>, summary: RunSumm
 <body>
 <header>
 <h1>${escapeHtml(title)}</h1>
-${renderSummary(summary, unknownPrice)}
+${renderSummary(summary)}
 ${latencyHistogramSvg(latencies)}
 </header>
 <nav class="toolbar" id="filters" hidden aria-label="Filters">
@@ -167,13 +164,14 @@ function statusButton(value: string, label: string): string {
   return `<button type="button" data-filter-status="${escapeHtml(value)}" aria-pressed="${value === 'all'}">${escapeHtml(label)}</button>`;
 }
 
-function renderSummary(s: RunSummary, unknownPrice: number): string {
+function renderSummary(s: RunSummary): string {
   const reasons = Object.entries(s.byReason)
     .filter(([, n]) => n)
     .map(([r, n]) => `${escapeHtml(r)} ${Number(n)}`)
     .join(', ');
   const stat = (label: string, value: string) => `<div><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`;
-  const cost = formatUsd(s.folder?.costUsd ?? s.costUsd) + (unknownPrice ? ` (+ ${unknownPrice} at unknown price)` : '');
+  // Lines billed at a price imagebatch does not know (a model newer than the registry) are said, never shown as $0.
+  const cost = s.folder ? formatCost(s.folder.costUsd, s.folder.unpriced) : formatCost(s.costUsd, s.unpriced);
   return (
     `<dl class="stats">` +
     // The cards are the whole folder, so the counts next to them are too (summary.folder), not one run's input.

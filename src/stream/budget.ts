@@ -8,6 +8,8 @@ export class SpendBudget {
   #inFlight = 0;
   #stopped = false;
   readonly #billed = new WeakMap<Job, number>();
+  /** Jobs billed at least once at a price nobody here knows (a model newer than the registry). */
+  readonly #unpriced = new WeakSet<Job>();
 
   /**
    * @param maxCostUsd the cap; undefined: no budget (every start passes)
@@ -45,14 +47,21 @@ export class SpendBudget {
     this.#inFlight--;
   }
 
-  /** Charges one answer of `job`. */
-  charge(job: Job, usd: number): void {
+  /** Charges one answer of `job`; undefined: billed at an unknown price (a budget refuses such models up front). */
+  charge(job: Job, usd: number | undefined): void {
+    if (usd === undefined) {
+      this.#unpriced.add(job);
+      return;
+    }
     this.#spentUsd += usd;
     if (usd > 0) this.#billed.set(job, (this.#billed.get(job) ?? 0) + usd);
   }
 
-  /** Everything `job` was billed for (a text-only answer before the image too), or undefined if nothing. */
-  billedFor(job: Job): number | undefined {
-    return this.#billed.get(job);
+  /**
+   * Everything `job` was billed for (a text-only answer before the image too): null when some of it was at an
+   * unknown price, undefined if nothing was billed.
+   */
+  billedFor(job: Job): number | null | undefined {
+    return this.#unpriced.has(job) ? null : this.#billed.get(job);
   }
 }

@@ -114,7 +114,7 @@ describe('retries against the emulator', () => {
       assert.ok(once?.status === 'succeeded');
       assert.equal(once.attempts, 2);
       // The text-only answer was billed too: the job's cost is more than its image's.
-      assert.ok(once.costUsd! > costOfUsage('gemini-2.5-flash-image', once.usage, 'interactive', 1), `cost ${once.costUsd}`);
+      assert.ok(once.costUsd! > costOfUsage('gemini-2.5-flash-image', once.usage, 'interactive', 1)!, `cost ${once.costUsd}`);
       assert.ok(always?.status === 'failed');
       assert.equal(always.reason, 'no_image');
       assert.equal(always.attempts, 3, 'first attempt + 2 no-image retries');

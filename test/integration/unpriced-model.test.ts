@@ -2,12 +2,15 @@
 // a given --price-per-image prices it, and a budget without a price is refused before anything is sent.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateImages } from '../../src/run.ts';
 import { OptionError } from '../../src/errors.ts';
 import type { RunEvent } from '../../src/types.ts';
-import { collect, tempDir, withEmulator } from '../helpers/emu.ts';
+import { DEFAULT_MODELS } from '../../src/emulator/index.ts';
+import { DEFAULT_MODEL } from '../../src/defaults.ts';
+import type { RunSummary } from '../../src/types.ts';
+import { collect, manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const FUTURE = 'gemini-9-image';
@@ -52,6 +55,55 @@ describe('a model the registry does not know', () => {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`registry has none for ${FUTURE}`));
       assert.match(r.stderr, /--price-per-image/);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  test('CLI: its cost is "unknown" in the progress lines, the closing summary and summary.json, never $0.0000', async () => {
+    const dir = await tempDir('ib-unpriced-');
+    try {
+      await withEmulator({ apiKey: KEY, models: [...DEFAULT_MODELS, FUTURE] }, async (emu) => {
+        const file = join(dir.dir, 'p.txt');
+        await writeFile(file, 'a cat\na dog\n');
+        const r = await runCli(['generate', file, '--base-url', emu.url, '--model', FUTURE, '--no-cache', '--out', 'out'], { cwd: dir.dir, env: { GEMINI_API_KEY: KEY }, timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const ok = r.stderr.split('\n').filter((l) => l.startsWith('ok '));
+        assert.equal(ok.length, 2, r.stderr);
+        assert.ok(ok.every((l) => l.endsWith('  cost unknown')), ok.join('\n'));
+        assert.match(r.stderr, /cost\s+unknown \(2 images of gemini-9-image: price not known\)/);
+        assert.doesNotMatch(r.stderr, /\$0\.0000/);
+        const summary = JSON.parse(await readFile(join(dir.dir, 'out', 'summary.json'), 'utf8')) as RunSummary;
+        assert.deepEqual(summary.unpriced, { answers: 2, images: 2, models: [FUTURE] });
+        assert.deepEqual(summary.folder?.unpriced, { answers: 2, images: 2, models: [FUTURE] });
+        assert.ok((await manifestOf(join(dir.dir, 'out'))).every((e) => e.costUsd === undefined), 'the manifest stores no made-up $0');
+        const html = await readFile(join(dir.dir, 'out', 'index.html'), 'utf8');
+        assert.match(html, /unknown \(2 images of gemini-9-image: price not known\)/);
+      });
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  test('a run on a priced and an unpriced model shows the known part and the unknown part', async () => {
+    const dir = await tempDir('ib-unpriced-');
+    try {
+      await withEmulator({ apiKey: KEY, models: [...DEFAULT_MODELS, FUTURE] }, async (emu) => {
+        const file = join(dir.dir, 'p.jsonl');
+        await writeFile(file, `${JSON.stringify({ prompt: 'a cat' })}\n${JSON.stringify({ prompt: 'a dog', model: FUTURE })}\n`);
+        const r = await runCli(['generate', file, '--base-url', emu.url, '--no-cache', '--out', 'out', '--json'], { cwd: dir.dir, env: { GEMINI_API_KEY: KEY }, timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+        const ok = events.filter((e) => e.type === 'succeeded');
+        assert.equal(ok.length, 2);
+        const [priced, unpriced] = [0, 1].map((i) => ok.find((e) => e.index === i));
+        assert.ok(priced?.type === 'succeeded' && priced.costUsd! > 0 && priced.costUnknown === undefined, JSON.stringify(priced));
+        assert.ok(unpriced?.type === 'succeeded' && unpriced.costUsd === undefined && unpriced.costUnknown === true, JSON.stringify(unpriced));
+        const done = events.at(-1);
+        assert.ok(done?.type === 'done');
+        assert.ok(done.summary.costUsd > 0, `${DEFAULT_MODEL} has a price`);
+        assert.deepEqual(done.summary.unpriced, { answers: 1, images: 1, models: [FUTURE] });
+      });
     } finally {
       await dir.cleanup();
     }

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { ProgressDisplay, formatMs, summaryLines } from '../../src/cli/progress.ts';
+import { plainLine } from '../../src/cli/progress-plain.ts';
 import type { ProgressOptions } from '../../src/cli/progress.ts';
 import type { RunEvent, RunSummary } from '../../src/types.ts';
 
@@ -153,6 +154,23 @@ describe('tty mode', () => {
     d.stop();
   });
 
+  test('a job without a known price makes the spend "+ unknown" (wide) or "+?" (compact), and "cost unknown" / "$?" alone', () => {
+    const line = (columns: number, priced: boolean) => {
+      const stream = new FakeStream(true, columns);
+      const d = new ProgressDisplay({ stream, mode: 'tty', noColor: true, total: 10, now: () => 0, redrawMs: 0 });
+      if (priced) d.onEvent({ type: 'succeeded', key: 'a', index: 0, files: ['0000-a.png'], attempts: 1, latencyMs: 900, costUsd: 0.039, at: 0 });
+      d.onEvent({ type: 'succeeded', key: 'b', index: 1, files: ['0001-b.png'], attempts: 1, latencyMs: 900, costUnknown: true, at: 0 });
+      const last = stream.chunks.at(-1) ?? '';
+      d.stop();
+      return last;
+    };
+    assert.match(line(140, true), / \$0\.0390 \+ unknown ETA/);
+    assert.match(line(140, false), / cost unknown ETA/);
+    assert.match(line(40, true), / \$0\.0390 \+\? /);
+    assert.match(line(40, false), / \$\? /);
+    for (const columns of [40, 140]) assert.doesNotMatch(line(columns, false), /\$0\.0000/);
+  });
+
   test('message() prints above the bar and the bar is redrawn', () => {
     const stream = new FakeStream(true, 100);
     const d = new ProgressDisplay({ stream, mode: 'tty', noColor: true, total: 2, now: () => 0, redrawMs: 0 });
@@ -172,6 +190,16 @@ describe('tty mode', () => {
     assert.equal(stream.chunks.length, 1);
     d.stop();
   });
+});
+
+test('plain line and summary: an unknown price is "unknown" (with its images and model), never $0; a mixed run shows both parts', () => {
+  assert.equal(plainLine({ type: 'succeeded', key: 'k', index: 1, files: ['0001-x.png'], attempts: 1, latencyMs: 900, costUnknown: true, at: 0 }), 'ok   0001-x.png  900ms  attempts 1  cost unknown');
+  const unpriced = { answers: 2, images: 2, models: ['gemini-9-image'] };
+  const only = summaryLines({ ...summary, costUsd: 0, unpriced, run: { succeeded: 2, failed: 0, cached: 0, attempts: 2, costUsd: 0, unpriced } });
+  assert.ok(only.includes('  cost       unknown (2 images of gemini-9-image: price not known)'), only.join('\n'));
+  assert.ok(!only.join('\n').includes('$0.0000'));
+  const mixed = summaryLines({ ...summary, unpriced: { ...unpriced, answers: 1, images: 1 } });
+  assert.ok(mixed.includes('  cost       $0.0780 + unknown (1 image of gemini-9-image: price not known)'), mixed.join('\n'));
 });
 
 test('summaryLines and formatMs', () => {

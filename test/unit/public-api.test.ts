@@ -34,7 +34,7 @@ const INDEX = [
   'PermissionError', 'PreflightOptions', 'QuotaExhaustedError', 'QuotaStatus', 'QuotaViolationInfo', 'RecordCounts', 'ReferenceImage', 'Result',
   'RunBatchOptions', 'RunEvent', 'RunLevelError', 'RunMode', 'RunSummary', 'RunToDiskOptions', 'SavedImage', 'SharedQuotaOptions',
   'Source', 'StatusOptions', 'SharedQuotaUnavailableError', 'StorageError', 'StreamRunner', 'SubmitOptions', 'SubmitResult', 'SucceededResult', 'ThinkingLevel',
-  'ThinkingSupport', 'Usage', 'VERSION', 'WaitOptions', 'batchStatus', 'cancelBatch', 'chooseMode', 'collectBatch', 'findModel',
+  'ThinkingSupport', 'UnpricedPart', 'Usage', 'VERSION', 'WaitOptions', 'batchStatus', 'cancelBatch', 'chooseMode', 'collectBatch', 'findModel',
   'formatIssue', 'generateImages', 'getModel', 'isApiError', 'isAuthError', 'isBatchBudgetError', 'isBillingError',
   'isImageBatchError', 'isInputError', 'isOptionError', 'isQuotaExhaustedError', 'isRunLevelError', 'listBatches', 'listModels', 'openInput', 'preflightModels',
   'readJobs', 'readManifest', 'replacementFor', 'runBatch', 'runToDisk', 'sharedQuotaStatus', 'submitBatch', 'validateInput',

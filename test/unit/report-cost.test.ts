@@ -4,7 +4,12 @@ import { costOfUsage, estimateCost, knownModel, unconfirmedPrice } from '../../s
 import { normalizeImageSize } from '../../src/models/index.ts';
 import type { Usage } from '../../src/types.ts';
 
-const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
+const close = (actual: number | undefined, expected: number) => assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
+/** A known model's cost (never undefined). */
+const usd = (actual: number | undefined): number => {
+  assert.ok(actual !== undefined, 'a known model has a cost');
+  return actual;
+};
 
 const imageOnly = (imageTokens: number, extra: Partial<Usage> = {}): Usage => ({
   promptTokens: 0,
@@ -69,7 +74,7 @@ describe('costOfUsage', () => {
   });
   test('a blocked answer with no image tokens costs (almost) nothing', () => {
     const blocked: Usage = { promptTokens: 12, candidatesTokens: 0, thoughtsTokens: 0, imageTokens: 0, totalTokens: 12 };
-    assert.ok(costOfUsage('gemini-2.5-flash-image', blocked) < 0.00001);
+    assert.ok(usd(costOfUsage('gemini-2.5-flash-image', blocked)) < 0.00001);
     assert.equal(costOfUsage('gemini-2.5-flash-image', undefined), 0);
   });
   test('missing usage with a returned image falls back to the list price of the size asked', () => {
@@ -83,10 +88,11 @@ describe('costOfUsage', () => {
     close(costOfUsage('gemini-3-pro-image', noBreakdown, 'interactive', 1, '4K'), 0.24 + (100 * 2 + 300 * 12) / 1e6);
     // The same answer at 1K leaves 880 tokens that were not the image: they count as text output.
     close(costOfUsage('gemini-3-pro-image', noBreakdown, 'interactive', 1, '1K'), 0.134 + (100 * 2 + (300 + 880) * 12) / 1e6);
-    assert.ok(costOfUsage('gemini-nano-banana-2.1', noBreakdown, 'interactive', 1) >= 0.0336);
+    assert.ok(usd(costOfUsage('gemini-nano-banana-2.1', noBreakdown, 'interactive', 1)) >= 0.0336);
   });
-  test('unknown model costs 0 and is flagged', () => {
-    assert.equal(costOfUsage('mystery-model', imageOnly(1290)), 0);
+  test('the cost of a model the registry does not know is unknown (not $0) unless the caller gives a price per image', () => {
+    assert.equal(costOfUsage('mystery-model', imageOnly(1290), 'interactive', 1), undefined);
+    assert.equal(costOfUsage('mystery-model', imageOnly(1290), 'interactive', 2, undefined, 0.05), 0.1);
     assert.equal(knownModel('mystery-model'), false);
     assert.equal(knownModel('gemini-2.5-flash-image'), true);
     assert.equal(knownModel('models/GEMINI-NANO-BANANA-2.1'), true);

@@ -134,10 +134,16 @@ describe('renderGallery', () => {
     assert.match(html, /<svg class="histogram"/);
   });
 
-  test('unknown models say "unknown price" instead of $0', () => {
-    const html = renderGallery([entry(0, { model: 'mystery-model', costUsd: 0 })], summary);
+  test('a line without a price (a model newer than the registry) says "unknown", never $0; a mixed folder shows both parts', () => {
+    const unpriced = { answers: 1, images: 1, models: ['mystery-model'] };
+    const only = { ...summary, costUsd: 0, unpriced, folder: { jobs: 1, succeeded: 1, failed: 0, images: 1, costUsd: 0, unpriced } };
+    const html = renderGallery([entry(0, { model: 'mystery-model', costUsd: undefined })], only);
     assert.match(html, /<dt>cost<\/dt><dd>unknown price<\/dd>/);
-    assert.match(html, /\+ 1 at unknown price/);
+    assert.match(html, /<dt>total cost<\/dt><dd>unknown \(1 image of mystery-model: price not known\)<\/dd>/);
+    assert.doesNotMatch(html, /\$0\.0000/);
+    const mixed = { ...summary, unpriced, folder: { jobs: 2, succeeded: 2, failed: 0, images: 2, costUsd: 0.039, unpriced } };
+    const both = renderGallery([entry(0), entry(1, { model: 'mystery-model', costUsd: undefined })], mixed);
+    assert.match(both, /<dt>total cost<\/dt><dd>\$0\.0390 \+ unknown \(1 image of mystery-model: price not known\)<\/dd>/);
   });
 
   test('the page holds the first page of cards whatever the number of jobs; the rest is in data files', () => {
@@ -162,7 +168,7 @@ describe('gallery data files', () => {
   test('jobs in chunks of CHUNK_JOBS cards, prompts in chunks of PROMPT_CHUNK, one columns file; all escaped', () => {
     const n = PROMPT_CHUNK + 7;
     const jobs = Array.from({ length: n }, (_, i) =>
-      entry(i, i % 3 === 1 ? { status: 'failed', reason: i % 2 ? 'blocked' : 'server', files: [], prompt: HOSTILE[i % HOSTILE.length]! } : { model: i % 5 ? 'gemini-2.5-flash-image' : 'mystery' }),
+      entry(i, i % 3 === 1 ? { status: 'failed', reason: i % 2 ? 'blocked' : 'server', files: [], prompt: HOSTILE[i % HOSTILE.length]! } : i % 5 ? {} : { model: 'mystery', costUsd: undefined }),
     );
     const files = galleryDataFiles(jobs);
     const jobFiles = [...files.keys()].filter((f) => f.startsWith('jobs-'));

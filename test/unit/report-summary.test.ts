@@ -118,4 +118,22 @@ describe('summarize', () => {
     assert.deepEqual(s.run, { succeeded: 1, failed: 1, cached: 1, attempts: 4, costUsd: 0 });
     assert.deepEqual(s.folder, { jobs: 5, succeeded: 4, failed: 1, images: 4, costUsd: 0.117 });
   });
+  test('a line without costUsd (a model newer than the registry) is counted as unpriced in each scope, never as $0', async () => {
+    const s = await summarize(
+      [
+        entry('old', { model: 'gemini-9-image', costUsd: undefined, finishedAt: at(-60_000) }),
+        entry('x', { finishedAt: at(1000) }),
+        entry('y', { model: 'gemini-9-image', costUsd: undefined, finishedAt: at(2000) }),
+        entry('z', { model: 'gemini-9-image', status: 'failed', reason: 'no_image', costUsd: undefined, finishedAt: at(3000) }),
+        entry('w', { model: 'gemini-9-image', status: 'failed', reason: 'server', costUsd: 0, finishedAt: at(4000) }),
+      ],
+      { wallMs: 5000, startedAt: T0, inputKeys: new Set(['x', 'y', 'z', 'w']) },
+    );
+    assert.equal(s.costUsd, 0.039, 'the known part');
+    assert.deepEqual(s.unpriced, { answers: 2, images: 1, models: ['gemini-9-image'] }, 'a text-only answer is billed too; an error is not');
+    assert.deepEqual(s.run?.unpriced, { answers: 2, images: 1, models: ['gemini-9-image'] });
+    assert.deepEqual(s.folder?.unpriced, { answers: 3, images: 2, models: ['gemini-9-image'] });
+    const priced = await summarize([entry('x')], { wallMs: 1000, startedAt: T0 });
+    assert.equal('unpriced' in priced || 'unpriced' in priced.run! || 'unpriced' in priced.folder!, false, 'absent when every price is known');
+  });
 });
