@@ -9,8 +9,14 @@
 // (learn.ts) handle it, so it ends slow start at what was in flight, without a cut. After an outage, restart()
 // slow-starts back towards where the limit was.
 // Plain AIMD treats every drop as congestion, so random 503s (which hit a share of requests whatever our
-// load) would hold it near 1/sqrt(p): drops only count while they are more than `dropTolerance` of recent
-// answers. Real overload fails every request above the capacity and passes that share at once.
+// load) would hold it near 1/sqrt(p): drops only count while they take more than `dropTolerance` of the recent
+// attempts' time. Measured in time, not in answers, because a refusal's cost is the slot time it held: Vertex's
+// bare 429 (dynamic shared quota) comes back at once and is not billed, so refusing 30 % of the requests above
+// some load wastes almost nothing, and cutting on it would halve the throughput of a server that still admits
+// most of them. Real overload fails every request above the capacity, which shows in time too (the slots above
+// it do nothing else). Fast refusals still cannot storm: above `dropCountTolerance` of the recent answers they
+// cut whatever their time (Google SRE's client-side throttling keeps requests under 2 × accepts:
+// https://sre.google/sre-book/handling-overload/).
 
 import { OptionError } from '../errors.ts';
 
@@ -27,8 +33,10 @@ export interface AdaptiveOptions {
   increase?: number;
   /** Double per round trip until the first drop. @default true */
   slowStart?: boolean;
-  /** Share of recent answers that may be drops without cutting the limit (0: every drop cuts). @default 0.05 */
+  /** Share of the recent attempts' time that may be spent on drops without cutting the limit (0: every drop cuts). @default 0.05 */
   dropTolerance?: number;
+  /** Share of recent answers that may be drops, however fast they came back, without cutting. @default 0.5 */
+  dropCountTolerance?: number;
   /**
    * In slow start, an attempt still running this long after it started was admitted by the server: the limit may
    * be twice the admitted attempts running. Gemini refuses on arrival (429, 503) in well under a second; images
@@ -45,6 +53,7 @@ export interface ResolvedAdaptiveOptions {
   increase: number;
   slowStart: boolean;
   dropTolerance: number;
+  dropCountTolerance: number;
   admittedAfterMs: number;
 }
 
@@ -79,9 +88,11 @@ export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): Res
   if (!(increase > 0) || !Number.isFinite(increase)) throw new OptionError('adaptive.increase', increase, 'a positive number');
   const dropTolerance = o.dropTolerance ?? 0.05;
   if (!(dropTolerance >= 0 && dropTolerance < 1)) throw new OptionError('adaptive.dropTolerance', dropTolerance, 'a number in [0, 1)');
+  const dropCountTolerance = o.dropCountTolerance ?? 0.5;
+  if (!(dropCountTolerance >= 0 && dropCountTolerance < 1)) throw new OptionError('adaptive.dropCountTolerance', dropCountTolerance, 'a number in [0, 1)');
   const admittedAfterMs = o.admittedAfterMs ?? 2000;
   if (!(admittedAfterMs > 0) || !Number.isFinite(admittedAfterMs)) throw new OptionError('adaptive.admittedAfterMs', admittedAfterMs, 'a positive number');
-  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true, dropTolerance, admittedAfterMs };
+  return { min, max, initial, backoffRatio, increase, slowStart: o.slowStart ?? true, dropTolerance, dropCountTolerance, admittedAfterMs };
 }
 
 export class AdaptiveLimit {
@@ -92,8 +103,11 @@ export class AdaptiveLimit {
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   /** Healthy samples since the last additive step. */
   private healthy = 0;
-  /** Moving share of drops over about the last max(10, 2 × limit) answers. */
+  /** Moving share of drops over about the last max(10, 2 × limit) answers... */
   private dropRate = 0;
+  /** ...and the time those answers took, split into drops' and all (moving sums over the same answers). */
+  private dropTime = 0;
+  private allTime = 0;
   /** Slow start after an outage ends here (the cut a drop would have made from the limit before it). */
   private slowStartEnd = Number.POSITIVE_INFINITY;
   /** The limit before the current run of cuts began (what an outage took away). */
@@ -144,6 +158,8 @@ export class AdaptiveLimit {
     this.inSlowStart = true;
     this.slowStartEnd = this.beforeCuts * this.o.backoffRatio;
     this.dropRate = 0;
+    this.dropTime = 0;
+    this.allTime = 0;
     return true;
   }
 
@@ -159,9 +175,13 @@ export class AdaptiveLimit {
       }
       return this.limit !== before;
     }
-    this.dropRate += ((s.dropped ? 1 : 0) - this.dropRate) / Math.max(10, 2 * before);
-    if (s.dropped && this.dropRate <= this.o.dropTolerance) {
-      // An isolated drop: noise, not congestion. Neither cut nor grow on it.
+    const n = Math.max(10, 2 * before);
+    this.dropRate += ((s.dropped ? 1 : 0) - this.dropRate) / n;
+    const ms = Math.max(1, s.latencyMs);
+    this.dropTime = this.dropTime * (1 - 1 / n) + (s.dropped ? ms : 0);
+    this.allTime = this.allTime * (1 - 1 / n) + ms;
+    if (s.dropped && !this.congested()) {
+      // Isolated or cheap drops: noise, not congestion. Neither cut nor grow on it.
     } else if (s.dropped) {
       // A burst of 429s from one window is one congestion event: only attempts started after the
       // last cut may cut again, so the limit drops at most once per round trip.
@@ -179,6 +199,15 @@ export class AdaptiveLimit {
       this.grow(s.inFlight);
     }
     return this.limit !== before;
+  }
+
+  /** Do recent drops say the server is past its capacity? */
+  private congested(): boolean {
+    if (this.o.dropTolerance === 0 || this.dropRate > this.o.dropCountTolerance) return true;
+    // The time share means something only beside a healthy answer's time: before the first one, fast refusals are
+    // judged by their count alone.
+    const healthy = this.allTime - this.dropTime;
+    return healthy > 0 && this.dropTime / this.allTime > this.o.dropTolerance;
   }
 
   private endSlowStart(): void {

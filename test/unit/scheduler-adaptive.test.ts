@@ -41,7 +41,7 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('a per-minute 429 (rate spent) ends slow start at what was in flight, without a cut; a plain 429 cuts', () => {
-    const a = new AdaptiveLimit({ max: 100, initial: 40 });
+    const a = new AdaptiveLimit({ max: 100, initial: 40, dropTolerance: 0 });
     a.onSample({ latencyMs: 50, dropped: true, rateLimited: true, inFlight: 40, at: 1000 });
     assert.equal(a.limit, 40);
     a.onSample({ latencyMs: 50, dropped: true, rateLimited: true, inFlight: 12, at: 1000 });
@@ -53,7 +53,7 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('restart() after an outage slow-starts back to 0.7 × the limit before its run of cuts, then grows by one per round trip', () => {
-    const a = new AdaptiveLimit({ max: 100, initial: 40 });
+    const a = new AdaptiveLimit({ max: 100, initial: 40, dropTolerance: 0 });
     for (let i = 0; i < 40; i++) a.onSample({ latencyMs: 50, dropped: true, inFlight: 1, at: 60_000 + i * 30_000 });
     assert.equal(a.limit, 1);
     assert.equal(a.restart(), true);
@@ -67,7 +67,7 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('a burst of drops from one window cuts once (×0.7), not once per 429', () => {
-    const a = new AdaptiveLimit({ max: 20, initial: 20 });
+    const a = new AdaptiveLimit({ max: 20, initial: 20, dropTolerance: 0 });
     for (let i = 0; i < 20; i++) a.onSample({ latencyMs: 500, dropped: true, inFlight: 20, at: 10_000 + i });
     assert.equal(a.limit, 14);
     // A drop from an attempt that started after the cut is a new congestion event.
@@ -124,6 +124,28 @@ describe('AdaptiveLimit (AIMD)', () => {
     assert.ok(classic < 40, `classic AIMD limit ${classic}`);
   });
 
+  test('drops are weighed by the time they held a slot: fast refusals of a share of requests do not cut, slow ones or a majority do', () => {
+    const random = seeded(4);
+    /** 100 round trips of 8-s answers at the limit; each request is refused with `p`, after `refusalMs`. */
+    const run = (p: number, refusalMs: number) => {
+      const a = new AdaptiveLimit({ max: 32, initial: 32, slowStart: false });
+      for (let r = 0, t = 0; r < 100; r++, t += 8000) {
+        const n = a.limit;
+        for (let i = 0; i < n; i++) {
+          const dropped = random() < p;
+          a.onSample({ latencyMs: dropped ? refusalMs : 8000, dropped, inFlight: n, at: t + (dropped ? refusalMs : 8000) });
+        }
+      }
+      return a.limit;
+    };
+    // Vertex's bare 429: 30 % of requests refused at once. The slots lost ~0.3 % of their time: no reason to cut.
+    assert.equal(run(0.3, 20), 32);
+    // The same refusals after a whole answer's time (a 503 after a long wait): 30 % of the time is lost, so it cuts.
+    assert.ok(run(0.3, 8000) < 16, 'slow drops cut');
+    // Most requests refused, however fast: the client must not keep sending twice what the server accepts.
+    assert.ok(run(0.7, 20) < 8, 'a majority of refusals cuts');
+  });
+
   test('never below min', () => {
     const a = new AdaptiveLimit({ max: 8, min: 2, initial: 2 });
     for (let i = 0; i < 10; i++) a.onSample({ latencyMs: 1, dropped: true, inFlight: 2, at: i * 10 });
@@ -131,7 +153,8 @@ describe('AdaptiveLimit (AIMD)', () => {
   });
 
   test('options are validated against the ceiling', () => {
-    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 8, backoffRatio: 0.7, increase: 1, slowStart: true, dropTolerance: 0.05, admittedAfterMs: 2000 });
+    assert.deepEqual(resolveAdaptiveOptions({}, 8), { min: 1, max: 8, initial: 8, backoffRatio: 0.7, increase: 1, slowStart: true, dropTolerance: 0.05, dropCountTolerance: 0.5, admittedAfterMs: 2000 });
+    assert.throws(() => resolveAdaptiveOptions({ dropCountTolerance: 1 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ admittedAfterMs: 0 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ dropTolerance: 1 }, 8), OptionError);
     assert.throws(() => resolveAdaptiveOptions({ initial: 9 }, 8), OptionError);
