@@ -60,12 +60,13 @@ async function compileChildren(): Promise<void> {
 
 /**
  * Runs a child script with --expose-gc and returns the JSON of its last stdout line. `checkout`: another copy of
- * the repository whose bench/ script runs instead, through tsx (bench/memory-ab.ts).
+ * the repository whose bench/ script runs instead, through tsx (bench/memory-ab.ts). `nodeArgs`: more node
+ * options (e.g. --cpu-prof).
  */
-export function runChild<T>(script: string, args: string[], runtime: Runtime = 'tsx', checkout?: string): Promise<T> {
+export function runChild<T>(script: string, args: string[], runtime: Runtime = 'tsx', checkout?: string, nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
     const path = checkout ? join(checkout, 'bench', script) : runtime === 'compiled' ? join(COMPILED, script.replace(/\.ts$/, '.js')) : here(`./${script}`);
-    const entry = runtime === 'compiled' && !checkout ? ['--expose-gc', path] : ['--expose-gc', '--import', 'tsx', path];
+    const entry = runtime === 'compiled' && !checkout ? ['--expose-gc', ...nodeArgs, path] : ['--expose-gc', ...nodeArgs, '--import', 'tsx', path];
     const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], ...(checkout ? { cwd: checkout } : {}) });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

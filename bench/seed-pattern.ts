@@ -1,11 +1,13 @@
 // The seed's design, as a baseline (OUR RECONSTRUCTION of its retry details): a fixed semaphore of 5,
 // results in completion order, no client-side rate limit, up to 3 retries on 429 / 5xx / network errors
-// with exponential backoff of 2^n s (n = 0, 1, 2), and RetryInfo ignored. Plain fetch, none of our code.
+// with exponential backoff of 2^n s (n = 0, 1, 2), and RetryInfo ignored. Plain fetch, none of our code (only
+// the name of the default model, so both sides ask for the same one: the emulator retired the seed's model).
+import { DEFAULT_MODEL } from '../src/models/index.ts';
 
 export interface SeedPatternOptions {
   baseUrl: string;
   apiKey: string;
-  /** @default 'gemini-2.5-flash-image' */
+  /** @default DEFAULT_MODEL (what imagebatch asks for when a job names none) */
   model?: string;
   /** Real ms per emulated ms: the backoff seconds are emulated seconds. @default 1 */
   timeScale?: number;
@@ -26,7 +28,7 @@ export interface SeedPatternResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runSeedPattern(prompts: readonly string[], o: SeedPatternOptions): Promise<SeedPatternResult> {
-  const url = `${o.baseUrl}/v1beta/models/${o.model ?? 'gemini-2.5-flash-image'}:generateContent`;
+  const url = `${o.baseUrl}/v1beta/models/${o.model ?? DEFAULT_MODEL}:generateContent`;
   const scale = o.timeScale ?? 1;
   const maxRetries = o.maxRetries ?? 3;
   const out: SeedPatternResult = { succeeded: 0, failed: 0, attempts: 0 };
