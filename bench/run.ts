@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, printed as markdown (progress goes to stderr).
-//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery, vertex, shared
+//   --only <names>  comma-separated subset of: quota, quota-virtual, memory, memory-gzip, input, batch, gallery, vertex, shared, scale
 //   --quick         smaller runs for a smoke check (~7 min): 300 jobs per quota run, one run each,
-//                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results
+//                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results,
+//                   streaming at scale with 1,000 and 10,000 prompts
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,9 @@ import { runQuotaBench } from './quota.ts';
 import { runVertexBench } from './vertex.ts';
 import { quotaTable, virtualTable } from './quota-table.ts';
 import { runSharedBench, sharedTable } from './shared.ts';
+import { runScaleBench, scaleTable } from './scale.ts';
 
-const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex', 'shared'] as const;
+const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex', 'shared', 'scale'] as const;
 type Name = (typeof NAMES)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
@@ -127,6 +129,17 @@ if (only.has('batch')) {
   print(`### Batch API: fetch and write ${n} results (bench/batch-fetch.ts)`);
   print();
   print(table);
+  print();
+}
+
+if (only.has('scale')) {
+  const sizes = quick ? [1000, 10_000] : [1000, 10_000, 100_000];
+  const concurrency = 32;
+  log(`scale: ${sizes.join(', ')} prompts, concurrency ${concurrency}`);
+  const rows = await runScaleBench({ sizes, concurrency, log });
+  print(`### Streaming at scale: runToDisk at zero latency, emulator in another process, concurrency ${concurrency} (bench/scale.ts)`);
+  print();
+  print(scaleTable(rows));
   print();
 }
 

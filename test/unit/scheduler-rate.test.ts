@@ -178,4 +178,23 @@ describe('QuotaLearner', () => {
     q.noteBinding();
     assert.equal(q.maybeProbe(180_100), 60);
   });
+
+  test('a long fast run: starts are trimmed a window at a time, not at every start, and a window is still counted exactly', () => {
+    const q = new QuotaLearner();
+    // 100 starts a second for ten minutes (60,000 starts).
+    let trims = 0;
+    let held = 0;
+    for (let i = 0; i < 60_000; i++) {
+      q.recordStart(i, i * 10);
+      if (q.recordedStarts < held) trims++;
+      held = q.recordedStarts;
+      assert.ok(held <= 3 * 6000 + 1, `at most three windows of starts held (${held} at start ${i})`);
+    }
+    // Trimming at every start once the oldest passed two windows made ~48,000 trims (each a copy of ~12,000 records).
+    assert.ok(trims >= 6 && trims <= 10, `about one trim per window after the first three (${trims})`);
+    assert.ok(held >= 2 * 6000, 'two windows are always kept');
+    // A 429 at the end whose window resets in 10 s began at 550 s: the 5,000 starts since then are the quota.
+    q.recordStart(60_000, 600_000);
+    assert.equal(q.onQuota(600_050, 600_000, 10_000, id), 5000);
+  });
 });
