@@ -34,7 +34,7 @@ print(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(t
 print();
 
 if (only.has('shared')) {
-  const jobs = quick ? 120 : 240;
+  const jobs = quick ? 240 : 480;
   log(`shared: ${jobs} jobs per run over P processes`);
   const rows = await runSharedBench({ jobs, log });
   print(`### Several processes on one project quota (--shared-quota through Redis), ${jobs} jobs per run, one run each`);

@@ -15,6 +15,9 @@ export interface VertexBenchOptions {
   n?: number;
   /** Runs per cell; medians are reported. @default 3 */
   reps?: number;
+  /** Real seconds a run without 429s should take: the client's and the emulator's CPU per request counts 1/scale times
+   * in emulated time, so a longer real run distorts less on a busy machine. @default 12 */
+  realSeconds?: number;
   /** One line per finished run. @default stderr */
   log?: (line: string) => void;
 }
@@ -44,10 +47,10 @@ interface Run {
   maxInFlight: number;
 }
 
-async function runOnce(p: Profile, overload: boolean, n: number, seed: number): Promise<Run> {
-  // About 4 real seconds per run without the 429s, whatever the profile.
+async function runOnce(p: Profile, overload: boolean, n: number, seed: number, realSeconds: number): Promise<Run> {
+  // About `realSeconds` per run without the 429s, whatever the profile.
   const boundS = (Math.ceil(n / p.ceiling) * p.latencyMs) / 1000;
-  const scale = Number((4 / boundS).toPrecision(2));
+  const scale = Number((realSeconds / boundS).toPrecision(2));
   const emu = await startRemoteEmulator({
     seed,
     timeScale: scale,
@@ -84,7 +87,7 @@ export async function runVertexBench(o: VertexBenchOptions = {}): Promise<string
     for (let rep = 0; rep < reps; rep++) {
       // Interleaved, so drift in the machine's load hits both alike.
       for (const overload of [false, true]) {
-        const r = await runOnce(p, overload, n, 1 + rep);
+        const r = await runOnce(p, overload, n, 1 + rep, o.realSeconds ?? 12);
         (overload ? loaded : clean).push(r);
         log(`  vertex hidden ${p.hidden} ceiling ${p.ceiling} ${overload ? 'with' : 'without'} 429s #${rep + 1}: ${fmt(r.makespanS, 0)} s, ${r.succeeded}/${n} ok, ${r.requests} requests, ${r.r429} × 429, max in flight ${r.maxInFlight}`);
       }

@@ -20,6 +20,8 @@ export const DEFAULTS = Object.freeze({
   /** A server-announced wait longer than this stops the run. */
   maxRetryDelayMs: 300_000,
   ordered: false,
+  /** The server's quota window, over which per-minute rates are learned: Google counts per minute. */
+  quotaWindowMs: 60_000,
   /** Manifest fsync policy. */
   fsync: 'batch' as 'always' | 'batch',
   /** How resume checks earlier images. */

@@ -29,6 +29,11 @@ export interface GenerateOptions {
   requestsPerMinute?: number;
   /** Client-side image rate limit (per minute). @default unlimited */
   imagesPerMinute?: number;
+  /**
+   * The server's quota window, over which a rate is learned from per-minute 429s (locally or in the shared quota):
+   * 60 s at Google; shorter only against a time-scaled emulator. @default 60000
+   */
+  quotaWindowMs?: number;
   /** Deadline of one HTTP attempt, body included. @default 120000 */
   timeoutMs?: number;
   /** Attempts per job, the first included. @default 6 */
@@ -114,6 +119,7 @@ export interface ResolvedOptions {
   adaptive: boolean;
   requestsPerMinute?: number;
   imagesPerMinute?: number;
+  quotaWindowMs: number;
   timeoutMs: number;
   maxAttempts: number;
   maxRetryDelayMs: number;
@@ -158,6 +164,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   }
   const pricePerImage = optionalNumber('pricePerImageUsd', o.pricePerImageUsd, { min: 0 }, undefined);
   const model = nonEmpty('model', o.model) ?? DEFAULTS.model;
+  const quotaWindowMs = positiveNumber('quotaWindowMs', o.quotaWindowMs) ?? DEFAULTS.quotaWindowMs;
   // A budget over a price nobody knows would count every image as $0 and never stop.
   if (maxCost !== undefined && pricePerImage === undefined && !knownModel(model)) {
     throw new OptionError('maxCostUsd', maxCost, `a price for ${model}: the model registry has none (a model newer than this version?); give pricePerImageUsd`);
@@ -176,6 +183,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     adaptive: o.adaptive ?? DEFAULTS.adaptive,
     requestsPerMinute: positiveNumber('requestsPerMinute', o.requestsPerMinute),
     imagesPerMinute: positiveNumber('imagesPerMinute', o.imagesPerMinute),
+    quotaWindowMs,
     timeoutMs: positiveNumber('timeoutMs', o.timeoutMs) ?? DEFAULTS.timeoutMs,
     maxAttempts: positiveInt('maxAttempts', o.maxAttempts, DEFAULTS.maxAttempts),
     maxRetryDelayMs: positiveNumber('maxRetryDelayMs', o.maxRetryDelayMs) ?? DEFAULTS.maxRetryDelayMs,
@@ -194,6 +202,6 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     env: o.env ?? process.env,
     backend: o.backend,
     cacheNamespace: nonEmpty('cacheNamespace', o.cacheNamespace),
-    sharedQuota: resolveSharedQuota(o.sharedQuota, o.env ?? process.env),
+    sharedQuota: resolveSharedQuota(o.sharedQuota, o.env ?? process.env, quotaWindowMs),
   };
 }

@@ -1,4 +1,5 @@
 // Options of the shared quota (`--shared-quota`), applied and validated in one place. Pure: no Redis client here.
+import { DEFAULTS } from '../defaults.ts';
 import { OptionError } from '../errors.ts';
 
 export interface SharedQuotaOptions {
@@ -12,8 +13,6 @@ export interface SharedQuotaOptions {
   fallback?: 'closed' | 'local';
   /** Processes sharing the group, for the 'local' fallback's share of the rate. @default 1 */
   expectedProcesses?: number;
-  /** The server's quota window: 60 s at Google; shorter only on a time-scaled emulator. @default 60000 */
-  windowMs?: number;
 }
 
 export interface ResolvedSharedQuota {
@@ -45,7 +44,8 @@ export function checkRedisUrl(url: string): void {
   if (db !== '' && !/^\d{1,2}$/.test(db)) throw fail('a database number after the host (redis://host:6379/0)');
 }
 
-export function resolveSharedQuota(o: string | SharedQuotaOptions | undefined, env: Record<string, string | undefined>): ResolvedSharedQuota | undefined {
+/** `windowMs`: the server's quota window (the run's `quotaWindowMs`). */
+export function resolveSharedQuota(o: string | SharedQuotaOptions | undefined, env: Record<string, string | undefined>, windowMs: number = DEFAULTS.quotaWindowMs): ResolvedSharedQuota | undefined {
   const fromEnv = env.IMAGEBATCH_SHARED_QUOTA?.trim();
   const given = o ?? (fromEnv ? fromEnv : undefined);
   if (given === undefined) return undefined;
@@ -61,7 +61,5 @@ export function resolveSharedQuota(o: string | SharedQuotaOptions | undefined, e
   if (fallback !== 'closed' && fallback !== 'local') throw new OptionError('sharedQuota.fallback', fallback, '"closed" or "local"');
   const expectedProcesses = opts.expectedProcesses ?? 1;
   if (!Number.isInteger(expectedProcesses) || expectedProcesses < 1) throw new OptionError('sharedQuota.expectedProcesses', expectedProcesses, 'a whole number ≥ 1');
-  const windowMs = opts.windowMs ?? 60_000;
-  if (typeof windowMs !== 'number' || !(windowMs > 0) || !Number.isFinite(windowMs)) throw new OptionError('sharedQuota.windowMs', windowMs, 'a number > 0');
   return { url: opts.url, group: opts.group, timeoutMs, fallback, expectedProcesses, windowMs };
 }

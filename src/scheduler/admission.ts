@@ -31,7 +31,7 @@ interface Young {
 
 export type AdmissionOptions = Pick<
   ResolvedPoolOptions<unknown>,
-  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'retryBudget' | 'random'
+  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'quotaWindowMs' | 'retryBudget' | 'random'
 > & {
   /** Spacing of outage probes: starts here, doubles per failed probe... */
   probeBaseMs: number;
@@ -75,7 +75,7 @@ export class Admission {
     this.limiter = new Limiter(this.adaptive ? this.adaptive.limit : o.concurrency);
     if (o.requestsPerMinute !== undefined) this.rpm = new RateLimiter({ perMinute: o.requestsPerMinute, burst: o.rateBurst });
     if (o.imagesPerMinute !== undefined) this.ipm = new RateLimiter({ perMinute: o.imagesPerMinute, burst: o.rateBurst });
-    if (o.requestsPerMinute === undefined && o.learnRate) this.learner = new QuotaLearner();
+    if (o.requestsPerMinute === undefined && o.learnRate) this.learner = new QuotaLearner({ windowMs: o.quotaWindowMs });
   }
 
   get limit(): number {

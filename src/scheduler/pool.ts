@@ -5,6 +5,7 @@
 
 import { systemClock } from '../internal/clock.ts';
 import { OptionError } from '../errors.ts';
+import { checkNumber } from '../internal/check.ts';
 import { resolveAdaptiveOptions } from './adaptive.ts';
 import { RetryBudget } from './budget.ts';
 import { resolveRetryOptions } from './retry.ts';
@@ -39,6 +40,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
     rateBurst,
     imagesPerJob: o.imagesPerJob ?? (() => 1),
     learnRate: o.learnRate ?? true,
+    quotaWindowMs: checkNumber('quotaWindowMs', o.quotaWindowMs ?? 60_000, { above: 0 }),
     retry: resolveRetryOptions(o.retry),
     retryBudget: o.retryBudget ?? {},
     ordered: o.ordered ?? false,

@@ -61,6 +61,8 @@ export interface PoolOptions<J> {
   imagesPerJob?: (job: J) => number;
   /** Learn requests per minute from per-minute 429s when requestsPerMinute is not given. @default true */
   learnRate?: boolean;
+  /** The server's quota window, the one rates are learned over: 60 s at Google. @default 60000 */
+  quotaWindowMs?: number;
   /** Overrides of the retry policy (retry.ts). @default defaultRetryPolicy */
   retry?: Partial<RetryPolicyOptions>;
   /** Share of attempts that may be backoff retries. @default { ratio: 0.2, windowMs: 60_000, minPerWindow: 10 } */
@@ -103,6 +105,7 @@ export interface ResolvedPoolOptions<J> {
   rateBurst: number;
   imagesPerJob: (job: J) => number;
   learnRate: boolean;
+  quotaWindowMs: number;
   retry: RetryPolicyOptions;
   retryBudget: RetryBudgetOptions;
   ordered: boolean;

@@ -160,7 +160,7 @@ test('a daily-quota stop reported by one process stops the others', { skip: redi
 
 test('the learned rate: a per-minute 429 dates its window and the group paces at what it had started', { skip: redisSkip }, async () => {
   const group = newGroup();
-  const p = await proc(group, { learnRate: true, shared: resolveSharedQuota({ url: redis.url, windowMs: 1000 }, {})! });
+  const p = await proc(group, { learnRate: true, shared: resolveSharedQuota({ url: redis.url }, {}, 1000)! });
   const signal = new AbortController().signal;
   // The group's first start, well before the window the 429 will date (an older window is not learned from).
   p.release(await p.acquire('j', 1, signal), { outcome: ok });

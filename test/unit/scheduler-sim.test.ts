@@ -57,6 +57,19 @@ describe('riding the quota (simulated server)', () => {
     assert.ok(Math.max(...results.map((r) => r.attempts)) <= 3);
   });
 
+  test('quotaWindowMs: a server counting in 6-s windows is learned in its own window (a time-scaled emulator)', async () => {
+    const run = (quotaWindowMs?: number) => simulate(240, { quota: () => 20, windowMs: 6000, latencyMs: () => 300 }, { quotaWindowMs });
+    const told = await run(6000);
+    const learned = told.events.flatMap((e) => (e.type === 'rate' ? [Math.round(e.requestsPerMinute)] : []));
+    // 20 per 6-s window is 200 per minute: the learned rate is per minute, counted over the window the server uses.
+    assert.ok(learned.includes(200), `learned rates: ${learned}`);
+    assert.ok(told.makespan <= 1.15 * (240 / 20) * 6000, `makespan ${told.makespan}`);
+    assert.ok(told.sim.count('quota') <= 20, `${told.sim.count('quota')} × 429`);
+    // Counted over 60 s instead, the 429s never look like a per-minute quota to learn from.
+    const untold = await run();
+    assert.ok(!untold.events.some((e) => e.type === 'rate' && Math.round(e.requestsPerMinute) === 200));
+  });
+
   test('unknown quota on a sliding-window server: the learned pace keeps 429s rare', async () => {
     const { sim } = await simulate(480, { quota: () => 60, quotaModel: 'sliding' });
     const ok = sim.acceptedPerWindow();
