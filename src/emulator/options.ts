@@ -100,6 +100,12 @@ export interface BatchOptions {
   expire?: boolean;
   /** Every Nth request (1-based) gets a per-line error {code: 13}. @default undefined (none) */
   lineErrorEvery?: number;
+  /**
+   * A folder (the caller's; it must exist) where each results file is rendered once, on its first download, and
+   * served from on every download after, with a Content-Length. Benchmarks use it so a download costs the emulator
+   * a file read instead of a PNG render per line. @default undefined (rendered line by line on every download)
+   */
+  spoolDir?: string;
 }
 
 export interface EmulatorOptions {
@@ -172,7 +178,7 @@ export interface ResolvedOptions {
   thoughtSignatureChars: number;
   models: string[];
   existingUser: boolean;
-  batch: Required<Omit<BatchOptions, 'lineErrorEvery'>> & { lineErrorEvery: number | undefined };
+  batch: Required<Omit<BatchOptions, 'lineErrorEvery' | 'spoolDir'>> & { lineErrorEvery: number | undefined; spoolDir: string | undefined };
   vertex: ResolvedVertexOptions;
   log: ((line: string) => void) | undefined;
   clock: Clock;

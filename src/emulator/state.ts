@@ -37,7 +37,7 @@ export class EmulatorState {
     this.vertexAuth = new VertexAuth(options.vertex, () => this.now(), () => Date.now(), options.apiKey);
     this.quota = new QuotaTracker(options.quota, this.startReal, options.timeScale);
     this.faults = new FaultPlan(options.faults, stream(options.seed, 'faults'));
-    this.files = new FileStore({ rng: this.ids, baseUrl: () => this.baseUrl, counters: this.counters });
+    this.files = new FileStore({ rng: this.ids, baseUrl: () => this.baseUrl, counters: this.counters, spoolDir: options.batch.spoolDir });
     this.batches = new BatchStore({
       options,
       rng: this.ids,

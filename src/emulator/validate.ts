@@ -106,6 +106,12 @@ function validateLatency(l: unknown): ResolvedOptions['latency'] {
   return { distribution, meanMs, minMs, maxMs, sigma };
 }
 
+function optDir(option: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new EmulatorOptionError(option, v, 'a folder path');
+  return v;
+}
+
 function validateBatch(b: unknown): ResolvedOptions['batch'] {
   const r = (b ?? {}) as Record<string, unknown>;
   if (typeof r !== 'object' || r === null) throw new EmulatorOptionError('batch', b, 'an object');
@@ -115,6 +121,7 @@ function validateBatch(b: unknown): ResolvedOptions['batch'] {
     failJob: bool('batch.failJob', r.failJob, false),
     expire: bool('batch.expire', r.expire, false),
     lineErrorEvery: optNum('batch.lineErrorEvery', r.lineErrorEvery, { min: 1, integer: true }),
+    spoolDir: optDir('batch.spoolDir', r.spoolDir),
   };
 }
 

@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApiError, OptionError, StorageError } from '../errors.ts';
 import type { GeminiClient } from './client.ts';
+import { readAhead } from '../internal/read-ahead.ts';
 import { fileId } from './names.ts';
 import type { FileResource, ListFilesResponse, UploadFinalResponse, UploadStartRequest } from './wire.ts';
 
@@ -145,14 +146,9 @@ async function* iterateBody(body: ReadableStream<Uint8Array> | null): AsyncGener
   const reader = body.getReader();
   let finished = false;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
-        finished = true;
-        return;
-      }
-      yield value;
-    }
+    // In bursts, not chunk by chunk: see read-ahead.ts (a results file read at fsync pace was quadratic).
+    yield* readAhead(() => reader.read());
+    finished = true;
   } finally {
     // An early break releases the connection instead of leaving the body half read.
     if (!finished) await reader.cancel().catch(() => {});

@@ -1,6 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeClock } from '../../src/internal/clock.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
@@ -218,4 +221,45 @@ describe('emulator Batch API', () => {
       const missing = await call(emu, 'POST', `/v1beta/models/${MODEL}:batchGenerateContent`, { batch: {} });
       assert.equal(missing.status, 400);
     }));
+
+  test('spoolDir: the results file is rendered once and served byte for byte the same, with a Content-Length', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imagebatch-emu-spool-'));
+    // Enough lines to span several 256 KiB writes, so the coalescing is crossed too.
+    const input = Array.from({ length: 60 }, (_, i) => line(`k${i}`, `spooled lighthouse ${i}`)).join('\n') + '\n';
+    const download = async (opts: EmulatorOptions) => {
+      let body: Buffer = Buffer.alloc(0);
+      let length: string | null = null;
+      let spooled: string[] = [];
+      await withEmu({ seed: 7, batch: { pendingMs: 0, msPerRequest: 0, lineErrorEvery: 7 }, imageBytes: 20_000, ...opts }, async (emu, clock) => {
+        const file = await upload(emu, Buffer.from(input));
+        const created = (await (await call(emu, 'POST', `/v1beta/models/${MODEL}:batchGenerateContent`, { batch: { input_config: { file_name: file.name } } })).json()) as BatchOperation;
+        await clock.advance(1);
+        const op = (await (await get(emu, `/v1beta/${created.name}`)).json()) as BatchOperation;
+        const out = op.response?.responsesFile ?? '';
+        const bodies: Buffer[] = [];
+        for (let i = 0; i < 2; i++) {
+          const res = await get(emu, `/v1beta/${out}:download?alt=media`);
+          length = res.headers.get('content-length');
+          bodies.push(Buffer.from(await res.arrayBuffer()));
+        }
+        assert.ok(bodies[0]!.equals(bodies[1]!), 'two downloads of one file are the same bytes');
+        body = bodies[0]!;
+        spooled = opts.batch?.spoolDir ? await readdir(opts.batch.spoolDir) : [];
+      });
+      return { body, length, spooled };
+    };
+    try {
+      const rendered = await download({});
+      const served = await download({ batch: { pendingMs: 0, msPerRequest: 0, lineErrorEvery: 7, spoolDir: dir } });
+      assert.ok(rendered.body.byteLength > 1024 * 1024, `${rendered.body.byteLength} bytes: more than one write`);
+      assert.equal(rendered.body.toString().trim().split('\n').length, 60);
+      assert.ok(served.body.equals(rendered.body), 'the spooled copy is what rendering gives');
+      assert.equal(rendered.length, null, 'rendered on the fly: chunked');
+      assert.equal(served.length, String(rendered.body.byteLength));
+      assert.equal(served.spooled.length, 1);
+      assert.match(served.spooled[0]!, /^batch-[a-z0-9]+\.jsonl$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
