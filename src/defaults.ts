@@ -22,6 +22,8 @@ export const DEFAULTS = Object.freeze({
   ordered: false,
   /** The server's quota window, over which per-minute rates are learned: Google counts per minute. */
   quotaWindowMs: 60_000,
+  /** GET models/{id} once per distinct model before its first request (a 404 stops the run before anything is paid). */
+  preflight: true,
   /** Manifest fsync policy. */
   fsync: 'batch' as 'always' | 'batch',
   /** How resume checks earlier images. */

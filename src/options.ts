@@ -59,6 +59,13 @@ export interface GenerateOptions {
   pricePerImageUsd?: number;
   /** A reference image given as a URL larger than this fails its job (reading stops at the cap). @default 20 MB */
   maxReferenceBytes?: number;
+  /**
+   * Before the first request of each distinct model, GET models/{id} once (Vertex: the publisher model); a model
+   * that answers 404 stops the run with ModelNotFoundError (the server's reason and the registry's replacement)
+   * before anything is sent for it. An array input is checked whole before anything is sent; a stream, model by
+   * model as it is read. Set false when the caller already checked (the CLI does, up front). @default true
+   */
+  preflight?: boolean;
   /** Receives progress events. */
   onEvent?: (event: RunEvent) => void;
   /** Injectable transport, for tests. @default globalThis.fetch */
@@ -131,6 +138,7 @@ export interface ResolvedOptions {
   maxCostUsd?: number;
   pricePerImageUsd?: number;
   maxReferenceBytes?: number;
+  preflight: boolean;
   onEvent: (event: RunEvent) => void;
   fetch?: typeof fetch;
   clock: Clock;
@@ -191,6 +199,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
     aspectRatio: o.aspectRatio,
     imageSize: o.imageSize,
     ordered: o.ordered ?? DEFAULTS.ordered,
+    preflight: o.preflight ?? DEFAULTS.preflight,
     signal: o.signal,
     stopSignal: o.stopSignal,
     maxCostUsd: maxCost,

@@ -10,7 +10,8 @@ import { abortableSleep } from './internal/clock.ts';
 import { bareModelId, explainUnavailable } from './models/index.ts';
 import { backoffDelayMs, decide, resolveRetryOptions } from './scheduler/retry.ts';
 import type { RetryPolicyOptions } from './scheduler/retry.ts';
-import type { ErrorOutcome } from './types.ts';
+import type { JobsSource } from './options.ts';
+import type { ErrorOutcome, JobInput } from './types.ts';
 
 export interface PreflightOptions {
   /** @default none */
@@ -29,13 +30,49 @@ export interface PreflightOptions {
  * answers 404, or the run-level error (bad key, billing…) the one retry policy makes of any other failure.
  */
 export async function preflightModels(client: GeminiClient, models: Iterable<string>, options: PreflightOptions = {}): Promise<Map<string, ModelResource>> {
+  const check = new ModelCheck(client, options);
   const seen = new Map<string, ModelResource>();
-  for (const model of models) {
-    const id = bareModelId(model);
-    if (seen.has(id)) continue;
-    seen.set(id, await checkOne(client, model, options));
-  }
+  for (const model of models) seen.set(bareModelId(model), await check.check(model));
   return seen;
+}
+
+/**
+ * A run's model check, for inputs read lazily: one GET per distinct model, made before that model's first request.
+ * Every job of a model waits on the same promise, so a model is asked once however many jobs name it, and a 404
+ * rejects them all with the same ModelNotFoundError.
+ */
+export class ModelCheck {
+  readonly #asked = new Map<string, Promise<ModelResource>>();
+
+  constructor(
+    private readonly client: GeminiClient,
+    private readonly options: PreflightOptions = {},
+  ) {}
+
+  /** Resolves once `model` answered models.get (at most one request per model, whoever asks). */
+  check(model: string): Promise<ModelResource> {
+    const id = bareModelId(model);
+    let answer = this.#asked.get(id);
+    if (!answer) {
+      answer = checkOne(this.client, model, this.options);
+      this.#asked.set(id, answer);
+    }
+    return answer;
+  }
+}
+
+/**
+ * The distinct models of an input that can be read twice (an array), in input order, or undefined for a stream or
+ * a generator, whose models are only known as it is read.
+ */
+export function modelsOfInput(jobs: JobsSource, fallback: string): string[] | undefined {
+  if (!Array.isArray(jobs)) return undefined;
+  const models = new Map<string, string>();
+  for (const input of jobs as readonly JobInput[]) {
+    const model = (typeof input === 'string' ? undefined : input.model) ?? fallback;
+    if (!models.has(bareModelId(model))) models.set(bareModelId(model), model);
+  }
+  return [...models.values()];
 }
 
 async function checkOne(client: GeminiClient, model: string, options: PreflightOptions): Promise<ModelResource> {

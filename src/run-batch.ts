@@ -123,6 +123,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
       tempDir: options.tempDir,
       maxCostUsd: options.maxCostUsd,
       maxReferenceBytes: options.maxReferenceBytes,
+      preflight: options.preflight,
     });
     summary = await waitForBatch(out, wait);
   } catch (err) {

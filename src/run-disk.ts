@@ -6,7 +6,7 @@ import { DEFAULTS } from './defaults.ts';
 import { writeSummary } from './core/summary.ts';
 import { systemClock } from './internal/clock.ts';
 import type { JobsSource, RunToDiskOptions } from './options.ts';
-import { generateImages } from './run.ts';
+import { generateImages, preflightArray } from './run.ts';
 import { writeGallery } from './report/gallery.ts';
 import { ImageCache } from './storage/cache.ts';
 import { describeLines } from './report/format.ts';
@@ -53,6 +53,9 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const dir = options.out ?? DEFAULTS.out;
+  // Preflight before the folder is touched: an array's models all answer models.get first, so a retired model leaves
+  // no folder behind. A stream's models are checked by generateImages as they are read (the folder then records the stop).
+  const checked = await preflightArray(jobs, options);
   const folder = await OutputFolder.open(dir, { fresh: options.fresh, fsync: options.fsync ?? DEFAULTS.fsync, now: () => new Date(clock.now()) });
   let stopError: unknown;
   let total = 0;
@@ -83,6 +86,7 @@ export async function runToDisk(jobs: JobsSource, options: RunToDiskOptions = {}
     const onEvent = options.onEvent;
     const results = generateImages(counted(), {
       ...options,
+      ...(checked ? { preflight: false } : {}),
       cache,
       skip: skipRule(index, options.retryFailed ?? false),
       onEvent: (e) => {

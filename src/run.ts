@@ -17,6 +17,7 @@ import type { PoolEvent } from './scheduler/index.ts';
 import { ImageCache } from './storage/cache.ts';
 import { SpendBudget } from './stream/budget.ts';
 import { knownModel } from './report/cost.ts';
+import { ModelCheck, modelsOfInput } from './preflight.ts';
 import { RunCache } from './stream/cache.ts';
 import type { ImageData, Job, Result, RunEvent } from './types.ts';
 
@@ -66,8 +67,37 @@ export function cacheKeyOf(
 export function generateImages(jobs: JobsSource, options: GenerateImagesOptions = {}): AsyncIterable<Result> {
   const o = resolveOptions(options);
   // Validate the key and base URL now, before the caller starts iterating.
-  const client = new GeminiClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, fetch: o.fetch, timeoutMs: o.timeoutMs, env: o.env, backend: o.backend });
-  return run(jobs, o, client, options.cache, options.skip);
+  return run(jobs, o, clientOf(o), options.cache, options.skip);
+}
+
+function clientOf(o: ResolvedOptions): GeminiClient {
+  return new GeminiClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, fetch: o.fetch, timeoutMs: o.timeoutMs, env: o.env, backend: o.backend });
+}
+
+/** The run's model check: its retry policy, randomness and clock, stopped by `signal`. */
+function modelCheckOf(client: GeminiClient, o: ResolvedOptions, signal: AbortSignal | undefined): ModelCheck {
+  return new ModelCheck(client, { signal, retry: { maxAttempts: o.maxAttempts, maxRetryDelayMs: o.maxRetryDelayMs }, random: o.random, sleep: (ms, s) => o.clock.sleep(ms, s) });
+}
+
+/**
+ * The preflight of an input that can be read twice (an array), for a caller that wants it done before it touches
+ * the disk (runToDisk): every distinct model answers models.get, or this throws ModelNotFoundError. Resolves false
+ * (nothing asked) for a stream, whose models generateImages checks as it reads them, or when `preflight` is false.
+ */
+export async function preflightArray(jobs: JobsSource, options: GenerateOptions): Promise<boolean> {
+  const o = resolveOptions(options);
+  const models = o.preflight ? modelsOfInput(jobs, o.model) : undefined;
+  // A run stopped before it starts sends nothing: no need to ask, and the stop is the caller's to report.
+  const stopped = () => o.signal?.aborted === true || o.stopSignal?.aborted === true;
+  if (!models || stopped()) return false;
+  const check = modelCheckOf(clientOf(o), o, AbortSignal.any([o.signal, o.stopSignal].filter((s): s is AbortSignal => s !== undefined)));
+  try {
+    for (const model of models) await check.check(model);
+  } catch (err) {
+    if (stopped()) return false;
+    throw err;
+  }
+  return true;
 }
 
 async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, cache: ImageCache | undefined, skip: GenerateImagesOptions['skip']): AsyncGenerator<Result> {
@@ -110,6 +140,11 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
     const price = o.pricePerImageUsd === undefined ? 'its cost is unknown (shown as unknown, not $0; give pricePerImageUsd / --price-per-image to count it)' : `its cost is counted at the given $${o.pricePerImageUsd} per image`;
     o.onEvent({ type: 'warning', message: `model ${model} is not in imagebatch's model registry: requests go through unchanged, its sizes and ratios are not checked, and ${price}`, at: o.clock.now() });
   };
+  // Preflight: every model answers models.get (Vertex: the publisher model) before its first request, so a retired
+  // or mistyped model stops the run (ModelNotFoundError, thrown from the iterator) before anything is sent for it.
+  // An array is checked whole before anything starts; a stream model by model as it is read.
+  const modelCheck = o.preflight ? modelCheckOf(client, o, hard.signal) : undefined;
+  const upfront = modelCheck ? (modelsOfInput(jobs, o.model) ?? []) : [];
   // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
   const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
   const runCache = new RunCache(cache, (job) => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint }), (message) =>
@@ -117,8 +152,12 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   );
 
   // Resume and cache hits are answered here, before the scheduler, so they cost neither a request nor a rate token.
+  // A generator closed before its first next() never runs its finally: see fromPool.
+  let admitting = false;
   async function* admitted(): AsyncGenerator<Job> {
+    admitting = true;
     try {
+      for (const model of upfront) await modelCheck!.check(model);
       let seq = 0;
       for await (const job of normaliseJobs(jobs, o.model, remote)) {
         seqOf.set(job, seq++);
@@ -133,6 +172,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
           await side.push(hit);
           continue;
         }
+        await modelCheck?.check(modelOf(job));
         yield job;
       }
     } finally {
@@ -181,6 +221,16 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   });
 
   async function* fromPool(): AsyncGenerator<Result> {
+    try {
+      yield* settledResults();
+    } finally {
+      // A pool that never asked for a job (the caller had aborted already) left admitted() unstarted: nothing will
+      // close the side channel, and the merge would wait for it forever.
+      if (!admitting) side.close();
+    }
+  }
+
+  async function* settledResults(): AsyncGenerator<Result> {
     for await (const s of pool) {
       const result = resultOf(s.job, s.outcome, { model: modelOf(s.job), attempts: s.attempts, latencyMs: s.latencyMs, mode: 'api', pricePerImageUsd: o.pricePerImageUsd });
       if (client.backendKind === 'vertex') result.backend = 'vertex';

@@ -132,6 +132,12 @@ export interface SubmitOptions extends BatchClientOptions {
   maxCostUsd?: number;
   /** A reference image given as a URL larger than this stops the submission (reading stops at the cap). @default 20 MB */
   maxReferenceBytes?: number;
+  /**
+   * GET models/{id} once per distinct model before anything is uploaded for it; a 404 throws ModelNotFoundError.
+   * An array input is checked whole before the folder is touched; a stream, model by model as it is read.
+   * @default true
+   */
+  preflight?: boolean;
 }
 
 export function makeClient(o: BatchClientOptions, savedBaseUrl?: string): GeminiClient {

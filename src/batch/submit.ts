@@ -10,6 +10,7 @@ import { createBatch } from '../gemini/batches.ts';
 import { deleteFile, uploadFile } from '../gemini/files.ts';
 import { buildRequest } from '../gemini/request.ts';
 import { normaliseJobs } from '../core/job.ts';
+import { ModelCheck, modelsOfInput } from '../preflight.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { JobsSource } from '../options.ts';
 import { OutputFolder } from '../storage/output.ts';
@@ -50,11 +51,15 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
   const signal = options.signal;
   const dir = resolve(o.out);
   const defaultModel = options.model ?? DEFAULTS.model;
+  // The folder's batches live on the server that created them, unless fresh forgets the folder.
+  const client = makeClient(options, options.fresh ? undefined : (await readState(dir)).baseUrl);
+  // Preflight: every model answers models.get before anything is uploaded for it. An array is checked whole before
+  // the folder is touched; a stream, model by model as it is read (before its first request is spooled).
+  const modelCheck = (options.preflight ?? DEFAULTS.preflight) ? new ModelCheck(client, { signal }) : undefined;
+  for (const model of modelCheck ? (modelsOfInput(jobs, defaultModel) ?? []) : []) await modelCheck!.check(model);
   if (options.fresh) await forgetFolder(dir);
   const folder = await OutputFolder.open(dir); // creates it, clears crash leftovers
   await folder.close();
-  const state = await readState(dir);
-  const client = makeClient(options, state.baseUrl);
   await recoverCreating(dir, client, { signal });
   const index = await loadResumeIndex(dir, { verify: options.verify ?? DEFAULTS.verify, signal });
   const live = await liveKeys(dir, signal);
@@ -97,6 +102,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       }
       seen.add(job.key);
       const model = job.model ?? defaultModel;
+      await modelCheck?.check(model);
       const references = await loadReferences(job, remote, signal);
       const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
       estimate.add(job, model, options.imageSize);

@@ -256,6 +256,8 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
       maxRequestsPerBatch: flags.maxRequests,
       maxCostUsd: flags.maxCost,
       maxReferenceBytes: flags.maxReferenceBytes,
+      // Checked above (a 404 is exit 2 with the CLI's message): the library need not ask again.
+      preflight: false,
       onBatchEvent: printer(flags.json).batch,
     });
     const line = `${r.submitted} request(s) in ${r.batches.length} batch job(s); ${r.skippedDone} already done, ${r.skippedLive} already waiting in a batch.`;

@@ -208,6 +208,8 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
         fsync: flags.fsync,
         gallery: flags.gallery === false ? false : undefined,
         sharedQuota: sharedQuotaOption(flags),
+        // Checked above, up front and with the CLI's own message: the library need not ask again.
+        preflight: false,
         backend,
         cacheNamespace: flags.cacheNamespace,
         stopSignal: stop.soft,

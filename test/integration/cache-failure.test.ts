@@ -40,12 +40,12 @@ test('a blob that vanished from the cache is a miss: the job is requested again 
   await runToDisk(prompts, { ...common, out: join(tmp.dir, 'warm') });
   // Remove every blob but keep the entries: lookups still find the entries, reads fail.
   await rm(join(cacheDir, 'blobs'), { recursive: true, force: true });
-  const before = emu.counters.requests;
+  const before = (emu.counters.byRoute.generateContent ?? 0);
   const events: RunEvent[] = [];
   const out = join(tmp.dir, 'out2');
   const summary = await runToDisk(prompts, { ...common, out, onEvent: (e) => events.push(e) });
   assert.equal(summary.succeeded, 3);
-  assert.equal(emu.counters.requests - before, 3, 'each job paid again, none lost');
+  assert.equal((emu.counters.byRoute.generateContent ?? 0) - before, 3, 'each job paid again, none lost');
   const entries = await manifestOf(out);
   assert.deepEqual(entries.map((e) => e.from).sort(), ['api', 'api', 'api']);
   assert.equal((await readdir(out)).filter((n) => n.endsWith('.png')).length, 3);
@@ -65,12 +65,12 @@ test('a cache blob changed in place at the same size is not served: the entry is
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await writeFile(b, bytes);
   }
-  const before = emu.counters.requests;
+  const before = (emu.counters.byRoute.generateContent ?? 0);
   const events: RunEvent[] = [];
   const out = join(tmp.dir, 'out3');
   const summary = await runToDisk(prompts, { ...common, out, onEvent: (e) => events.push(e) });
   assert.equal(summary.succeeded, 3);
-  assert.equal(emu.counters.requests - before, 3, 'every job requested again');
+  assert.equal((emu.counters.byRoute.generateContent ?? 0) - before, 3, 'every job requested again');
   const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
   assert.equal(warnings.length, 1, JSON.stringify(warnings));
   assert.match(warnings[0]!, /changed on disk/);
@@ -78,7 +78,7 @@ test('a cache blob changed in place at the same size is not served: the entry is
   assert.deepEqual(entries.map((e) => e.from), ['api', 'api', 'api']);
   for (const e of entries) assert.equal(sha256Hex(await readFile(join(out, e.files[0]!.path))), e.files[0]!.sha256);
   // The answers were stored again: a third folder is served from the (now sound) cache without a request.
-  const again = emu.counters.requests;
+  const again = (emu.counters.byRoute.generateContent ?? 0);
   await runToDisk(prompts, { ...common, out: join(tmp.dir, 'out3b') });
-  assert.equal(emu.counters.requests, again);
+  assert.equal((emu.counters.byRoute.generateContent ?? 0), again);
 });

@@ -213,7 +213,7 @@ describe('runToDisk against the emulator', () => {
       await withEmulator({}, async (emu) => {
         const base = { apiKey: KEY, baseUrl: emu.url, out: join(dir, 'out'), cacheDir: join(dir, 'cache'), fetch: spy.fetch };
         assert.equal((await runToDisk(jobs(), base)).succeeded, 1);
-        const part = (spy.sent[0]?.body as { contents: { parts: { inlineData?: { mimeType: string } }[] }[] }).contents[0]!.parts[1];
+        const part = (spy.sent.find((r) => r.url.includes(':generateContent'))?.body as { contents: { parts: { inlineData?: { mimeType: string } }[] }[] }).contents[0]!.parts[1];
         assert.equal(part?.inlineData?.mimeType, 'image/jpeg');
         assert.equal((await runToDisk(jobs(), base)).skipped, 1, 'unchanged: resumed');
         await writeFile(ref, Buffer.from('second, edited version'));

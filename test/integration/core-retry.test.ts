@@ -138,7 +138,8 @@ describe('retries against the emulator', () => {
   test('an outage window is ridden out with backoff', async () => {
     // Every request in the first 1000 emulated ms (100 ms real) gets 503; backoff (500 ms, then more) outlasts it.
     await withEmulator({ timeScale: 0.1, faults: { outage: { startMs: 0, durationMs: 1000, status: 503 } } }, async (emu) => {
-      const results = await collect(generateImages(['o1 owl', 'o2 owl', 'o3 owl'], { ...base, baseUrl: emu.url, random: () => 0.5, maxAttempts: 8 }));
+      // No preflight: its models.get would meet the outage first and wait it out, so the generates would never see it.
+      const results = await collect(generateImages(['o1 owl', 'o2 owl', 'o3 owl'], { ...base, baseUrl: emu.url, random: () => 0.5, maxAttempts: 8, preflight: false }));
       assert.ok(results.every((r) => r.status === 'succeeded'), JSON.stringify(results.map((r) => r.status === 'failed' && r.message)));
       assert.ok((emu.counters.faults.outage ?? 0) >= 1, 'the outage was hit');
     });

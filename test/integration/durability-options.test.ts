@@ -27,7 +27,7 @@ test('only --aspect-ratio changed: both results kept under distinct names; switc
   // As the CLI builds them: --aspect-ratio lands in every job (and so in its key).
   const jobs = (aspectRatio: string) => ['a red fox', 'a blue boat'].map((prompt) => ({ prompt, aspectRatio }));
   const common = { out, apiKey: 'k', baseUrl: emu.url, env: {}, cacheDir: false, gallery: false } as const;
-  const sent = () => emu.counters.requests;
+  const sent = () => emu.counters.byRoute.generateContent ?? 0;
 
   let before = sent();
   await runToDisk(jobs('1:1'), common);

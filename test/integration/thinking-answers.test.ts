@@ -54,6 +54,8 @@ describe('thinking answers on disk', () => {
       // Reads a copy of each answer as the server sent it, before the client's streaming reader sees it.
       const tap: typeof fetch = async (input, init) => {
         const res = await fetch(input, init);
+        // The preflight's models.get is not an answer.
+        if (!String(input instanceof Request ? input.url : input).includes(':generateContent')) return res;
         const body = (await res.clone().json()) as { candidates?: { content?: { parts?: { thoughtSignature?: string; thought?: boolean }[] } }[] };
         const parts = body.candidates?.[0]?.content?.parts ?? [];
         assert.ok(parts.some((p) => p.thought === true), 'the emulator sends thought parts first');

@@ -44,7 +44,7 @@ describe('runs on Vertex AI', () => {
       const events: string[] = [];
       const summary = await runToDisk(prompts(6), { out: out.dir, model: MODEL, backend, concurrency: 3, cacheDir: false, onEvent: (e) => events.push(JSON.stringify(e)) });
       assert.equal(summary.succeeded, 6);
-      assert.equal(emu.vertex.jwtAccepted, 6);
+      assert.equal(emu.vertex.jwtAccepted, 7, 'the preflight read of the publisher model and the six generates');
       const manifest = await manifestOf(out.dir);
       assert.equal(manifest.filter((m) => m.status === 'succeeded').length, 6);
       const everything = [...events, ...(await Promise.all((await filesUnder(out.dir)).map((f) => readFile(join(out.dir, f), 'latin1'))))].join('\n');
