@@ -60,6 +60,22 @@ describe('imagebatch models', () => {
     });
   });
 
+  test('generate and batch submit ask models.get once per distinct model: the CLI checks up front, the library does not ask again', async () => {
+    await withEmulator({}, async (emu) => {
+      const lines = [{ prompt: 'a fox' }, { prompt: 'a pro owl', model: 'gemini-3-pro-image' }, { prompt: 'a cat' }];
+      await writeFile(join(dir, 'two.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+      const env = { GEMINI_API_KEY: KEY };
+      for (const [args, gets] of [
+        [['generate', 'two.jsonl', '--base-url', emu.url, '--no-cache', '--out', 'two-stream'], 2],
+        [['batch', 'submit', 'two.jsonl', '--base-url', emu.url, '--out', 'two-submit'], 4],
+      ] as const) {
+        const r = await runCli([...args], { cwd: dir, env, timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(emu.counters.byRoute.modelsGet, gets, `${args.slice(0, 4).join(' ')}: two models, two GETs`);
+      }
+    });
+  });
+
   test('generate: a size the model does not take is an input error naming file, line and field', async () => {
     await writeFile(join(dir, 'sizes.jsonl'), [JSON.stringify({ prompt: 'ok' }), JSON.stringify({ prompt: 'tiny', imageSize: '512' })].join('\n'));
     const r = await runCli(['generate', 'sizes.jsonl', '--emulator', '--out', 'sizes'], { cwd: dir });
