@@ -49,6 +49,9 @@ export interface BatchFetchRow {
   referencePerSecond: number;
   /** Median over rounds of project results/s ÷ reference results/s (each round side by side). */
   ratio: number;
+  /** Process CPU (user + system) per result, medians over rounds. */
+  cpuMsPerResult: number;
+  referenceCpuMsPerResult: number;
 }
 
 /** Download + parse + decode + write + fsync per image, `concurrency` at a time: the floor any fetch has to pay. */
@@ -88,6 +91,8 @@ async function drain(client: GeminiClient, file: string): Promise<number> {
   for await (const chunk of await downloadFile(client, file)) bytes += chunk.byteLength;
   return bytes;
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -130,6 +135,8 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     const refSeconds: number[] = [];
     const projectSeconds: number[] = [];
     const ratios: number[] = [];
+    const refCpuPer: number[] = [];
+    const projectCpuPer: number[] = [];
     let peakHeap = 0;
     let peakRss = 0;
     let baseHeap = Infinity;
@@ -138,9 +145,11 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       // The reference, then the project, on the same file: side by side, the same disk weather.
       const refDir = join(root, 'reference');
       const refMem = sampleMemory(10);
+      const refCpu = process.cpuUsage();
       const refStarted = performance.now();
       const refWritten = await referenceWrite(gemini, file, refDir, 16);
       const ref = (performance.now() - refStarted) / 1000;
+      const refCpuMs = cpuMs(process.cpuUsage(refCpu));
       refMem.stop();
       if (refWritten !== n) throw new Error(`reference wrote ${refWritten} of ${n}`);
       await rm(refDir, { recursive: true, force: true });
@@ -152,6 +161,7 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       baseHeap = Math.min(baseHeap, base.heapUsed);
       baseRss = Math.min(baseRss, base.rss);
       const mem = sampleMemory(10);
+      const cpu = process.cpuUsage();
       const started = performance.now();
       let saved: number;
       try {
@@ -160,6 +170,7 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
         mem.stop();
       }
       const seconds = (performance.now() - started) / 1000;
+      const projectCpuMs = cpuMs(process.cpuUsage(cpu));
       if (saved !== n) throw new Error(`saved ${saved} of ${n}`);
       await rm(out, { recursive: true, force: true });
       peakHeap = Math.max(peakHeap, mem.peaks.heapUsed);
@@ -167,7 +178,12 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       refSeconds.push(ref);
       projectSeconds.push(seconds);
       ratios.push(ref / seconds);
-      log(`round ${round + 1}/${rounds}: reference ${(n / ref).toFixed(0)} results/s, project ${(n / seconds).toFixed(0)} results/s, ÷ ${(ref / seconds).toFixed(2)}`);
+      refCpuPer.push(refCpuMs / n);
+      projectCpuPer.push(projectCpuMs / n);
+      log(
+        `round ${round + 1}/${rounds}: reference ${(n / ref).toFixed(0)} results/s (${(refCpuMs / n).toFixed(2)} ms CPU each), ` +
+          `project ${(n / seconds).toFixed(0)} results/s (${(projectCpuMs / n).toFixed(2)} ms CPU each), ÷ ${(ref / seconds).toFixed(2)}`,
+      );
     }
     const referenceSeconds = median(refSeconds);
     const seconds = median(projectSeconds);
@@ -182,6 +198,8 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       seconds,
       resultsPerSecond: n / seconds,
       ratio: median(ratios),
+      cpuMsPerResult: median(projectCpuPer),
+      referenceCpuMsPerResult: median(refCpuPer),
       peakHeapMB: peakHeap / MB,
       heapGrowthMB: (peakHeap - baseHeap) / MB,
       peakRssMB: peakRss / MB,
@@ -194,12 +212,12 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
 }
 
 export const TABLE_HEADER =
-  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference | CPU ms per result (reference) | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 
 export function tableRow(r: BatchFetchRow): string {
   const f = (x: number, d = 1) => x.toFixed(d);
-  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
+  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} | ${f(r.cpuMsPerResult, 2)} (${f(r.referenceCpuMsPerResult, 2)}) | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
 }
 
 function flag(argv: string[], name: string): number | undefined {

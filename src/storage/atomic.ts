@@ -1,6 +1,7 @@
 // Atomic file writes: readers (and a crash) see either the old file or the whole new one, never a partial file.
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { systemClock } from '../internal/clock.ts';
 
@@ -54,30 +55,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
 }
 
 /**
- * One folder fsync for many concurrent renames: a caller gets a promise for an fsync of `dir` that STARTED after
- * its call (so its rename is covered), joining the next round when one is already running. Sixteen images saved at
- * once cost two folder fsyncs instead of sixteen, with the same guarantee for each.
+ * Folder fsyncs through handles opened once and kept until close(): one fsync call per round instead of open +
+ * fsync + close, each of which waits its turn in libuv's four-thread pool behind the images' own fsyncs.
  */
-export function coalescedDirSync(sync: (dir: string) => Promise<void> = fsyncDir): (dir: string) => Promise<void> {
-  const rounds = new Map<string, { running?: Promise<void>; next?: Promise<void> }>();
-  const start = (dir: string, r: { running?: Promise<void> }) => {
-    const p: Promise<void> = sync(dir).finally(() => {
-      if (r.running === p) r.running = undefined;
-    });
-    r.running = p;
-    return p;
-  };
-  return (dir) => {
-    let r = rounds.get(dir);
-    if (!r) rounds.set(dir, (r = {}));
-    const round = r;
-    if (!round.running) return start(dir, round);
-    // The running fsync may have begun before this caller's rename: wait for the one after it.
-    round.next ??= round.running.then(() => {
-      round.next = undefined;
-      return round.running ?? start(dir, round);
-    });
-    return round.next;
+export function heldDirSyncs(): { sync: (dir: string) => Promise<void>; close: () => Promise<void> } {
+  const handles = new Map<string, Promise<FileHandle | undefined>>();
+  return {
+    async sync(dir) {
+      let h = handles.get(dir);
+      // undefined: this platform cannot open a folder (Windows); the rename is still atomic there.
+      if (!h) handles.set(dir, (h = open(dir, 'r').catch(() => undefined)));
+      const fh = await h;
+      await fh?.sync().catch(() => {});
+    },
+    async close() {
+      const all = [...handles.values()];
+      handles.clear();
+      for (const h of all) await (await h)?.close().catch(() => {});
+    },
   };
 }
 

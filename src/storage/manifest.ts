@@ -58,6 +58,11 @@ export interface ManifestWriterOptions {
    * images themselves are always fsynced before their line is written). @default 'batch'
    */
   fsync?: 'always' | 'batch';
+  /**
+   * Runs before every fsync of the manifest (OutputFolder: the folder fsync that makes the images' renames durable
+   * before the lines naming them are). @default none
+   */
+  beforeSync?: () => Promise<void>;
 }
 
 const BATCH_MS = 100;
@@ -67,16 +72,20 @@ export class ManifestWriter {
   readonly path: string;
   private readonly fh: FileHandle;
   private readonly policy: 'always' | 'batch';
+  private readonly beforeSync: (() => Promise<void>) | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Lines appended but not yet handed to a write, with their callers' promises. */
+  private waiting: { line: Buffer; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private unsynced = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private failure: unknown;
 
-  private constructor(path: string, fh: FileHandle, policy: 'always' | 'batch') {
+  private constructor(path: string, fh: FileHandle, policy: 'always' | 'batch', beforeSync?: () => Promise<void>) {
     this.path = path;
     this.fh = fh;
     this.policy = policy;
+    this.beforeSync = beforeSync;
   }
 
   /** Creates the folder if needed; repairs a torn last line first so the next line is never glued onto it. */
@@ -88,7 +97,7 @@ export class ManifestWriter {
       await assertPlainManifest(path);
       await repairTail(path);
       // O_NOFOLLOW: a link swapped in after the check above still fails (ELOOP) instead of being written through.
-      return new ManifestWriter(path, await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o644), policy);
+      return new ManifestWriter(path, await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o644), policy, options.beforeSync);
     } catch (e) {
       if (e instanceof StorageError) throw e;
       throw new StorageError(path, `cannot open the manifest: ${(e as Error).message}`, { cause: e });
@@ -97,32 +106,51 @@ export class ManifestWriter {
 
   /** A writer over a file the caller opened (tests: /dev/full is a disk that is full, without filling one). */
   static overHandle(path: string, fh: FileHandle, options: ManifestWriterOptions = {}): ManifestWriter {
-    return new ManifestWriter(path, fh, options.fsync ?? 'batch');
+    return new ManifestWriter(path, fh, options.fsync ?? 'batch', options.beforeSync);
   }
 
-  /** One `write` per line (O_APPEND), serialised, so concurrent appends never interleave. */
+  /**
+   * Appends one line. Lines are written whole and in order by one writer: the lines that arrive while a write is
+   * in flight go out together in the next single `write` (O_APPEND), so concurrent appends never interleave and
+   * sixteen savers finishing at once cost one write, not sixteen queued ones. Resolves when the line is written
+   * (and fsynced, with 'always').
+   */
   append(entry: ManifestEntry): Promise<void> {
     if (this.closed) return Promise.reject(new StorageError(this.path, 'the manifest is closed'));
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
-    const p = this.chain.then(async () => {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ line, resolve, reject });
+      if (this.waiting.length === 1) this.chain = this.chain.then(() => this.writeWaiting());
+    });
+  }
+
+  /** Writes every line waiting (one group), settling their promises. Runs on the chain, one at a time. */
+  private async writeWaiting(): Promise<void> {
+    const group = this.waiting;
+    this.waiting = [];
+    if (group.length === 0) return;
+    try {
       if (this.failure) throw this.failure;
+      const bytes = group.length === 1 ? group[0]!.line : Buffer.concat(group.map((w) => w.line));
       let written: number;
       try {
-        ({ bytesWritten: written } = await this.fh.write(line));
+        ({ bytesWritten: written } = await this.fh.write(bytes));
       } catch (e) {
         written = -1;
         this.failure = new StorageError(this.path, `cannot append to the manifest: ${(e as Error).message}`, { cause: e });
       }
       // A short write (disk full) leaves a torn line: appending after it would glue two lines together, so the
       // writer stops here; the next open cuts the torn tail off.
-      if (written >= 0 && written < line.length) this.failure = new StorageError(this.path, `short write to the manifest (${written} of ${line.length} bytes): is the disk full?`);
+      if (written >= 0 && written < bytes.length) this.failure = new StorageError(this.path, `short write to the manifest (${written} of ${bytes.length} bytes): is the disk full?`);
       if (this.failure) throw this.failure;
-      this.unsynced++;
+      this.unsynced += group.length;
       if (this.policy === 'always' || this.unsynced >= BATCH_LINES) await this.syncNow();
       else this.schedule();
-    });
-    this.chain = p.catch(() => {});
-    return p;
+    } catch (e) {
+      for (const w of group) w.reject(e);
+      return;
+    }
+    for (const w of group) w.resolve();
   }
 
   /** Waits for every append and fsyncs. */
@@ -158,6 +186,7 @@ export class ManifestWriter {
   private async syncNow(): Promise<void> {
     if (this.unsynced === 0) return;
     this.unsynced = 0;
+    await this.beforeSync?.();
     await this.fh.sync();
   }
 }

@@ -6,7 +6,7 @@ import { sha256Hex } from '../internal/hash.ts';
 import { imageDimensions, sizeMismatch } from '../internal/image-size.ts';
 import { defaultRedactor } from '../internal/redact.ts';
 import type { FailedResult, Result, RunSummary } from '../types.ts';
-import { coalescedDirSync, removeOrphanTemps, writeFileAtomic } from './atomic.ts';
+import { heldDirSyncs, removeOrphanTemps, writeFileAtomic } from './atomic.ts';
 import type { ImageCache } from './cache.ts';
 import { OutputConflictError, OutputNames } from './claim.ts';
 import { MANIFEST_FILE, ManifestWriter, readManifest, type ManifestEntry, type ManifestFile } from './manifest.ts';
@@ -46,11 +46,12 @@ export class OutputFolder {
   private readonly now: () => Date;
   private readonly unlock: () => Promise<void>;
   private readonly names: OutputNames;
-  /** Concurrent saves share folder fsyncs (batch fetch writes 16 images at once). */
-  private readonly syncDir = coalescedDirSync();
+  /** The folder's handle, held open for the folder fsync that precedes every manifest fsync. */
+  private readonly dirs: ReturnType<typeof heldDirSyncs>;
 
-  private constructor(dir: string, manifest: ManifestWriter, now: () => Date, unlock: () => Promise<void>) {
+  private constructor(dir: string, manifest: ManifestWriter, dirs: ReturnType<typeof heldDirSyncs>, now: () => Date, unlock: () => Promise<void>) {
     this.dir = dir;
+    this.dirs = dirs;
     this.names = new OutputNames(dir);
     this.manifest = manifest;
     this.now = now;
@@ -71,8 +72,11 @@ export class OutputFolder {
       unlock = await lockFolder(root);
       await removeOrphanTemps(root);
       if (options.fresh) await clearPreviousRun(root, options.signal);
-      const manifest = await ManifestWriter.open(root, { fsync: options.fsync ?? 'batch' });
-      return new OutputFolder(root, manifest, options.now ?? (() => new Date()), unlock);
+      // The renames of the images a line names become durable before the line does: the folder is fsynced before
+      // every manifest fsync (one folder fsync per manifest fsync, not one per image).
+      const dirs = heldDirSyncs();
+      const manifest = await ManifestWriter.open(root, { fsync: options.fsync ?? 'batch', beforeSync: () => dirs.sync(root) });
+      return new OutputFolder(root, manifest, dirs, options.now ?? (() => new Date()), unlock);
     } catch (e) {
       await unlock?.();
       if (e instanceof StorageError || (e as Error).name === 'AbortError') throw e;
@@ -81,8 +85,8 @@ export class OutputFolder {
   }
 
   /**
-   * Writes each image atomically (fsynced) BEFORE appending the manifest line, so a line never names a file that is
-   * not fully on disk. Never replaces a file that is not this job's own earlier image (see OutputNames): such a name
+   * Writes each image atomically (fsynced, then renamed) BEFORE appending the manifest line, and fsyncs the folder
+   * (the renames) before the manifest is fsynced, so a line on disk never names a file that is not fully on disk. Never replaces a file that is not this job's own earlier image (see OutputNames): such a name
    * gets `-2`, `-3`, ...; a directory at the name makes the entry a failure (`output_conflict`). Fills
    * SavedImage.file/bytes/sha256 in the result. Returns the manifest entry written: callers report ITS status.
    */
@@ -112,8 +116,8 @@ export class OutputFolder {
         const sha256 = sha256Hex(data);
         const linked = data === img.data && options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path));
         try {
-          if (!linked) await writeFileAtomic(path, data, { fsync: true, syncDir: this.syncDir });
-          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true, syncDir: this.syncDir });
+          if (!linked) await writeFileAtomic(path, data, { fsync: true, syncDir: manifestSyncsDir });
+          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true, syncDir: manifestSyncsDir });
         } catch (e) {
           this.names.release(name);
           throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
@@ -130,7 +134,7 @@ export class OutputFolder {
           // Outside the manifest: a signature can be a megabyte, the manifest stays small and streamable.
           const sig = signatureName(name);
           try {
-            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true, syncDir: this.syncDir });
+            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true, syncDir: manifestSyncsDir });
           } catch (e) {
             throw new StorageError(sig, `cannot write the thought signature: ${(e as Error).message}`, { cause: e });
           }
@@ -162,10 +166,14 @@ export class OutputFolder {
     try {
       await this.manifest.close();
     } finally {
+      await this.dirs.close();
       await this.unlock();
     }
   }
 }
+
+/** The folder fsync after an image's rename is left to the manifest, which does it before its own fsync. */
+const manifestSyncsDir = async (): Promise<void> => {};
 
 async function tryMaterialize(cache: Pick<ImageCache, 'materialize'>, sha256: string, dest: string): Promise<boolean> {
   try {

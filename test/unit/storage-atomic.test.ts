@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coalescedDirSync, removeOrphanTemps, writeFileAtomic } from '../../src/storage/atomic.ts';
-import { flushMicrotasks } from '../../src/internal/clock.ts';
+import { removeOrphanTemps, writeFileAtomic } from '../../src/storage/atomic.ts';
 
 const ATOMIC_URL = new URL('../../src/storage/atomic.ts', import.meta.url).href;
 
@@ -106,29 +105,5 @@ describe('removeOrphanTemps', () => {
     assert.equal(await removeOrphanTemps(sub), 1);
     assert.deepEqual((await readdir(sub)).sort(), ['.keep.tmp', '.x.png.0123.tmp', 'image.png', 'keep.tmp']);
     assert.equal(await removeOrphanTemps(join(dir, 'nope')), 0);
-  });
-});
-
-describe('coalescedDirSync', () => {
-  test('every caller waits for a folder fsync that started after its call; concurrent callers share rounds', async () => {
-    const started: { dir: string; done: () => void }[] = [];
-    const sync = coalescedDirSync((dir) => new Promise<void>((resolve) => started.push({ dir, done: resolve })));
-    const order: string[] = [];
-    const a = sync('/d').then(() => order.push('a'));
-    // b..p arrive while the first fsync runs: it may predate their renames, so they wait for the second one.
-    const rest = Array.from({ length: 15 }, (_, i) => sync('/d').then(() => order.push(`r${i}`)));
-    await flushMicrotasks();
-    assert.equal(started.length, 1);
-    started[0]!.done();
-    await a;
-    await flushMicrotasks();
-    assert.deepEqual(order, ['a'], 'the others are not covered by the first fsync');
-    assert.equal(started.length, 2, 'one more round for all fifteen');
-    started[1]!.done();
-    await Promise.all(rest);
-    assert.equal(order.length, 16);
-    // Another folder has its own rounds.
-    void sync('/other');
-    assert.equal(started.at(-1)!.dir, '/other');
   });
 });

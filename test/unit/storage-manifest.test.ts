@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManifestWriter, readManifest, type ManifestEntry } from '../../src/storage/manifest.ts';
@@ -66,6 +67,54 @@ describe('ManifestWriter', () => {
     assert.deepEqual(r.keys, Array.from({ length: 120 }, (_, i) => `k${i}`));
     assert.equal(r.skipped, 0);
     await w.close();
+  });
+
+  test('lines appended while a write is in flight go out together, in order, in one write', async () => {
+    const dir = await fresh();
+    const real = await open(join(dir, 'manifest.jsonl'), 'a');
+    const writes: number[] = [];
+    const handle = {
+      write: async (b: Buffer) => {
+        writes.push(b.toString().split('\n').length - 1);
+        return real.write(b);
+      },
+      sync: () => real.sync(),
+      close: () => real.close(),
+    } as unknown as FileHandle;
+    const w = ManifestWriter.overHandle(join(dir, 'manifest.jsonl'), handle, { fsync: 'batch' });
+    const first = w.append(entry('k0'));
+    const rest = Array.from({ length: 16 }, (_, i) => w.append(entry(`k${i + 1}`)));
+    await Promise.all([first, ...rest]);
+    await w.close();
+    assert.deepEqual(writes, [17], 'seventeen appends made together: one write of seventeen lines');
+    assert.deepEqual((await collect(dir)).keys, Array.from({ length: 17 }, (_, i) => `k${i}`));
+  });
+
+  test('beforeSync runs before every manifest fsync (the folder fsync of the images the lines name)', async () => {
+    const dir = await fresh();
+    const real = await open(join(dir, 'manifest.jsonl'), 'a');
+    const log: string[] = [];
+    const handle = {
+      write: async (b: Buffer) => {
+        log.push('write');
+        return real.write(b);
+      },
+      sync: async () => {
+        log.push('fsync');
+        await real.sync();
+      },
+      close: () => real.close(),
+    } as unknown as FileHandle;
+    const beforeSync = async () => {
+      log.push('folder');
+    };
+    const always = ManifestWriter.overHandle(join(dir, 'manifest.jsonl'), handle, { fsync: 'always', beforeSync });
+    await always.append(entry('a'));
+    await always.append(entry('b'));
+    assert.deepEqual(log, ['write', 'folder', 'fsync', 'write', 'folder', 'fsync']);
+    await always.flush();
+    assert.equal(log.length, 6, 'nothing unsynced: no folder fsync either');
+    await always.close();
   });
 
   test('reopening appends after existing lines', async () => {
