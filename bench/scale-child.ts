@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ProgressDisplay } from '../src/cli/progress.ts';
 import { runToDisk } from '../src/run-disk.ts';
 import { sampleMemory } from './lib/sampler.ts';
+import type { MemoryPeaks } from './lib/sampler.ts';
 
 export interface ScaleSlice {
   /** Results saved when this slice ended (the slice is the results since the previous one). */
@@ -34,6 +35,9 @@ export interface ScaleChildReport {
   /** Ten slices of the results, in order. */
   slices: ScaleSlice[];
   baselineRss: number;
+  /** Peaks up to the last result (the streaming part); peakRss / peakHeapUsed include the end (summary, gallery). */
+  streamPeakRss: number;
+  streamPeakHeapUsed: number;
   peakRss: number;
   peakHeapUsed: number;
   peakExternal: number;
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
   const sliceEvery = Math.max(1, Math.floor(n / 10));
   const slices: ScaleSlice[] = [];
   let saved = 0;
+  let streamPeaks: MemoryPeaks | undefined;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const summary = await runToDisk(prompts(), {
@@ -83,6 +88,10 @@ async function main(): Promise<void> {
       saved++;
       // Ten slices: nine of n/10 results, the last one takes the rest.
       if ((saved % sliceEvery === 0 && slices.length < 9) || saved === n) slices.push({ results: saved, atMs: performance.now() - t0, cpuMs: cpuMs(cpu0) });
+      if (saved === n) {
+        mem.sample();
+        streamPeaks = { ...mem.peaks };
+      }
     },
   });
   const endMs = performance.now() - t0;
@@ -100,6 +109,8 @@ async function main(): Promise<void> {
     tailCpuMs: endCpu - last.cpuMs,
     slices,
     baselineRss,
+    streamPeakRss: streamPeaks?.rss ?? Number.NaN,
+    streamPeakHeapUsed: streamPeaks?.heapUsed ?? Number.NaN,
     peakRss: peaks.rss,
     peakHeapUsed: peaks.heapUsed,
     peakExternal: peaks.external,

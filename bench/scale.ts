@@ -62,7 +62,7 @@ export async function runScaleBench(o: ScaleBenchOptions = {}): Promise<ScaleRow
       const rates = slicesOf(report).map((x) => x.rate);
       log(
         `  N=${label}: ${report.succeeded}/${n} ok, ${fmt((n * 1000) / report.streamMs, 0)} images/s, slices ${rates.map((x) => fmt(x, 0)).join(' ')}, ` +
-          `${fmt(report.streamCpuMs / n, 2)} CPU ms/image, tail ${fmt(report.tailMs / 1000, 1)} s, peak RSS ${fmt(mb(report.peakRss), 0)} MB, load ${fmt(load, 1)}`,
+          `${fmt(report.streamCpuMs / n, 2)} CPU ms/image, end ${fmt(report.tailMs / 1000, 1)} s, peak RSS ${fmt(mb(report.streamPeakRss), 0)} MB streaming / ${fmt(mb(report.peakRss), 0)} MB with the end, load ${fmt(load, 1)}`,
       );
     } finally {
       await emu.close();
@@ -75,7 +75,7 @@ export async function runScaleBench(o: ScaleBenchOptions = {}): Promise<ScaleRow
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const base = rows[0] ? (rows[0].report.n * 1000) / rows[0].report.streamMs : Number.NaN;
   return markdownTable(
-    ['N', 'saved', 'images/s', '÷ first row', 'images/s per 10 % slice', 'last ÷ first slice', 'CPU ms / image', 'CPU ms / image: first → last slice', 'end: summary + gallery (s)', 'peak RSS (MB)', 'peak heapUsed (MB)', 'load'],
+    ['N', 'saved', 'images/s', '÷ first row', 'images/s per 10 % slice', 'last ÷ first slice', 'CPU ms / image', 'CPU ms / image: first → last slice', 'end: summary + gallery (s)', 'peak RSS (MB): streaming / with the end', 'peak heapUsed (MB): streaming / with the end', 'load'],
     rows.map(({ label, report: r, load }) => {
       const rate = (r.n * 1000) / r.streamMs;
       const slices = slicesOf(r);
@@ -90,8 +90,8 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
         fmt(r.streamCpuMs / r.n, 2),
         `${fmt(slices[0]?.cpuPerImage ?? Number.NaN, 2)} → ${fmt(slices.at(-1)?.cpuPerImage ?? Number.NaN, 2)}`,
         fmt(r.tailMs / 1000, 1),
-        fmt(mb(r.peakRss), 0),
-        fmt(mb(r.peakHeapUsed), 0),
+        `${fmt(mb(r.streamPeakRss), 0)} / ${fmt(mb(r.peakRss), 0)}`,
+        `${fmt(mb(r.streamPeakHeapUsed), 0)} / ${fmt(mb(r.peakHeapUsed), 0)}`,
         fmt(load, 1),
       ];
     }),
