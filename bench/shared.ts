@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function runSharedBench(o: { jobs: number; log: (line: string) => void }): Promise<SharedRow[]> {
+export async function runSharedBench(o: { jobs: number; log: (line: string) => void; processes?: readonly number[]; rates?: readonly ('known' | 'discovered')[]; sharedOnly?: boolean }): Promise<SharedRow[]> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const { connectRedis } = await import('../src/quota/connect.ts');
@@ -62,12 +62,12 @@ export async function runSharedBench(o: { jobs: number; log: (line: string) => v
     return n;
   };
   try {
-    for (const rate of ['known', 'discovered'] as const) {
-      for (const processes of [1, 2, 4, 8]) {
-        for (const shared of [false, true]) {
+    for (const rate of o.rates ?? (['known', 'discovered'] as const)) {
+      for (const processes of o.processes ?? [1, 2, 4, 8]) {
+        for (const shared of o.sharedOnly ? [true] : [false, true]) {
           const per = Math.ceil(o.jobs / processes);
           const options = {
-            concurrency: 16,
+            concurrency: 64,
             requestsPerMinute: rate === 'known' ? realRpm : undefined,
             quotaWindowMs: 60_000 * timeScale,
             sharedQuota: shared ? { url: `redis://127.0.0.1:${port}`, group: `bench-${rate}-${processes}` } : undefined,
