@@ -165,6 +165,15 @@ function nonEmpty(name: string, v: unknown): string | undefined {
 
 const noop = (): void => {};
 
+/**
+ * A budget over a price nobody knows could never stop (its answers cost "unknown", not $0): with a cap, a model the
+ * registry has no price for needs the caller's pricePerImageUsd. Throws OptionError otherwise.
+ */
+export function refuseUnpricedBudget(model: string, maxCostUsd: number | undefined, pricePerImageUsd: number | undefined): void {
+  if (maxCostUsd === undefined || pricePerImageUsd !== undefined || knownModel(model)) return;
+  throw new OptionError('maxCostUsd', maxCostUsd, `a price for ${model}: the model registry has none (a model newer than this version?); give pricePerImageUsd`);
+}
+
 export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   const maxCost = o.maxCostUsd;
   if (maxCost !== undefined && (typeof maxCost !== 'number' || !Number.isFinite(maxCost) || maxCost < 0)) {
@@ -173,10 +182,7 @@ export function resolveOptions(o: GenerateOptions = {}): ResolvedOptions {
   const pricePerImage = optionalNumber('pricePerImageUsd', o.pricePerImageUsd, { min: 0 }, undefined);
   const model = nonEmpty('model', o.model) ?? DEFAULTS.model;
   const quotaWindowMs = positiveNumber('quotaWindowMs', o.quotaWindowMs) ?? DEFAULTS.quotaWindowMs;
-  // A budget over a price nobody knows would count every image as $0 and never stop.
-  if (maxCost !== undefined && pricePerImage === undefined && !knownModel(model)) {
-    throw new OptionError('maxCostUsd', maxCost, `a price for ${model}: the model registry has none (a model newer than this version?); give pricePerImageUsd`);
-  }
+  refuseUnpricedBudget(model, maxCost, pricePerImage);
   if (o.imageSize !== undefined && !/^(1K|2K|4K|512)$/.test(o.imageSize)) {
     throw new OptionError('imageSize', o.imageSize, '"1K", "2K", "4K" or "512"');
   }

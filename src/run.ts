@@ -7,7 +7,7 @@ import { ReferenceFetchError, RemoteRefs } from './input/remote-ref.ts';
 import { Channel, mergeWithChannel } from './internal/merge.ts';
 import { InputOrder } from './internal/order.ts';
 import type { GenerateOptions, JobsSource, ResolvedOptions } from './options.ts';
-import { resolveOptions } from './options.ts';
+import { refuseUnpricedBudget, resolveOptions } from './options.ts';
 import { BudgetExceededError } from './errors.ts';
 import { normaliseJobs } from './core/job.ts';
 import { costOf, estimateOf } from './core/price.ts';
@@ -80,13 +80,16 @@ function modelCheckOf(client: GeminiClient, o: ResolvedOptions, signal: AbortSig
 }
 
 /**
- * The preflight of an input that can be read twice (an array), for a caller that wants it done before it touches
- * the disk (runToDisk): every distinct model answers models.get, or this throws ModelNotFoundError. Resolves false
- * (nothing asked) for a stream, whose models generateImages checks as it reads them, or when `preflight` is false.
+ * The checks of an input that can be read twice (an array), for a caller that wants them done before it touches
+ * the disk (runToDisk): a budget refuses models without a price (OptionError), and every distinct model answers
+ * models.get, or this throws ModelNotFoundError. Resolves false (nothing asked) for a stream, whose models
+ * generateImages checks as it reads them, or when `preflight` is false.
  */
 export async function preflightArray(jobs: JobsSource, options: GenerateOptions): Promise<boolean> {
   const o = resolveOptions(options);
-  const models = o.preflight ? modelsOfInput(jobs, o.model) : undefined;
+  const all = modelsOfInput(jobs, o.model);
+  for (const model of all ?? []) refuseUnpricedBudget(model, o.maxCostUsd, o.pricePerImageUsd);
+  const models = o.preflight ? all : undefined;
   // A run stopped before it starts sends nothing: no need to ask, and the stop is the caller's to report.
   const stopped = () => o.signal?.aborted === true || o.stopSignal?.aborted === true;
   if (!models || stopped()) return false;
@@ -136,6 +139,8 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   const unpriced = new Set<string>();
   const noteModel = (model: string) => {
     if (knownModel(model) || unpriced.has(model)) return;
+    // A job's own model too (resolveOptions checked the run's): refused before anything is sent for it.
+    refuseUnpricedBudget(model, o.maxCostUsd, o.pricePerImageUsd);
     unpriced.add(model);
     const price = o.pricePerImageUsd === undefined ? 'its cost is unknown (shown as unknown, not $0; give pricePerImageUsd / --price-per-image to count it)' : `its cost is counted at the given $${o.pricePerImageUsd} per image`;
     o.onEvent({ type: 'warning', message: `model ${model} is not in imagebatch's model registry: requests go through unchanged, its sizes and ratios are not checked, and ${price}`, at: o.clock.now() });
@@ -144,7 +149,7 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   // or mistyped model stops the run (ModelNotFoundError, thrown from the iterator) before anything is sent for it.
   // An array is checked whole before anything starts; a stream model by model as it is read.
   const modelCheck = o.preflight ? modelCheckOf(client, o, hard.signal) : undefined;
-  const upfront = modelCheck ? (modelsOfInput(jobs, o.model) ?? []) : [];
+  const upfront = modelsOfInput(jobs, o.model) ?? [];
   // Vertex answers live in their own namespace (service, project, location) unless the caller names a shared one.
   const endpoint = o.cacheNamespace ?? (client.backendKind === 'vertex' ? client.endpointId : undefined);
   const runCache = new RunCache(cache, (job) => cacheKeyOf(job, { ...o, baseUrl: client.baseUrl, endpoint }), (message) =>
@@ -157,7 +162,8 @@ async function* run(jobs: JobsSource, o: ResolvedOptions, client: GeminiClient, 
   async function* admitted(): AsyncGenerator<Job> {
     admitting = true;
     try {
-      for (const model of upfront) await modelCheck!.check(model);
+      for (const model of upfront) noteModel(model);
+      if (modelCheck) for (const model of upfront) await modelCheck.check(model);
       let seq = 0;
       for await (const job of normaliseJobs(jobs, o.model, remote)) {
         seqOf.set(job, seq++);

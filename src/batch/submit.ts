@@ -103,9 +103,9 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       seen.add(job.key);
       const model = job.model ?? defaultModel;
       await modelCheck?.check(model);
+      estimate.add(job, model, options.imageSize, options.maxCostUsd);
       const references = await loadReferences(job, remote, signal);
       const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
-      estimate.add(job, model, options.imageSize);
       const line = `${JSON.stringify({ key: job.key, request })}\n`;
       const bytes = Buffer.byteLength(line);
       let chunk = chunks.get(model);

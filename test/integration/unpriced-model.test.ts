@@ -2,9 +2,11 @@
 // a given --price-per-image prices it, and a budget without a price is refused before anything is sent.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateImages } from '../../src/run.ts';
+import { runToDisk } from '../../src/run-disk.ts';
+import { submitBatch } from '../../src/batch/submit.ts';
 import { OptionError } from '../../src/errors.ts';
 import type { RunEvent } from '../../src/types.ts';
 import { DEFAULT_MODELS } from '../../src/emulator/index.ts';
@@ -44,6 +46,28 @@ describe('a model the registry does not know', () => {
       });
       assert.equal(emu.counters.byRoute.generateContent, 1, 'the refused budget sent nothing');
     });
+  });
+
+  test('library: a budget with a job naming an unpriced model is refused before anything is sent (generateImages, runToDisk, submitBatch)', async () => {
+    const dir = await tempDir('ib-unpriced-');
+    try {
+      await withEmulator({ apiKey: KEY, models: [...DEFAULT_MODELS, FUTURE] }, async (emu) => {
+        const jobs = ['a cat', { prompt: 'a dog', model: FUTURE }];
+        const isRefusal = (e: unknown) => e instanceof OptionError && e.message.includes(FUTURE) && /pricePerImageUsd/.test(e.message);
+        await assert.rejects(collect(generateImages(jobs, { apiKey: KEY, baseUrl: emu.url, maxCostUsd: 1 })), isRefusal);
+        const out = join(dir.dir, 'out');
+        await assert.rejects(runToDisk(jobs, { apiKey: KEY, baseUrl: emu.url, maxCostUsd: 1, out, cacheDir: false }), isRefusal);
+        assert.equal(await stat(out).then(() => true, () => false), false, 'no folder');
+        assert.equal(emu.counters.byRoute.generateContent ?? 0, 0);
+        assert.equal(emu.counters.byRoute.modelsGet ?? 0, 0, 'refused before the preflight too');
+        await assert.rejects(submitBatch(jobs, { apiKey: KEY, baseUrl: emu.url, maxCostUsd: 1, out: join(dir.dir, 'batch') }), (e: unknown) => e instanceof OptionError && e.message.includes(FUTURE));
+        assert.equal(emu.counters.byRoute.batchCreate ?? 0, 0, 'a batch cap is refused too, nothing submitted');
+        const priced = await collect(generateImages(jobs, { apiKey: KEY, baseUrl: emu.url, maxCostUsd: 1, pricePerImageUsd: 0.05 }));
+        assert.equal(priced.filter((r) => r.status === 'succeeded').length, 2, 'with a price the budget can count it');
+      });
+    } finally {
+      await dir.cleanup();
+    }
   });
 
   test('CLI: --max-cost with a line naming an unpriced model is exit 2 naming --price-per-image, nothing sent', async () => {
