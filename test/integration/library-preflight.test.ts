@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { generateImages } from '../../src/run.ts';
 import { runToDisk } from '../../src/run-disk.ts';
 import { submitBatch } from '../../src/batch/submit.ts';
+import { vertexBackend } from '../../src/vertex/backend.ts';
 import { ModelNotFoundError } from '../../src/errors.ts';
 import { DEFAULT_MODEL } from '../../src/defaults.ts';
 import type { JobInput, Result } from '../../src/types.ts';
@@ -95,6 +96,23 @@ describe('generateImages preflights each model', () => {
       await collect(generateImages(['a'], { apiKey: KEY, baseUrl: emu.url, signal: AbortSignal.abort() })).catch(() => undefined);
       assert.equal(emu.counters.byRoute.modelsGet ?? 0, 0);
       assert.equal(emu.counters.byRoute.generateContent ?? 0, 0);
+    });
+  });
+});
+
+describe('on Vertex AI', () => {
+  test('the preflight reads the publisher model once; an unknown one stops the run before any generate', async () => {
+    await withEmulator({}, async (emu) => {
+      // Express mode (an API key, no project): no credentials file or metadata server involved.
+      const backend = await vertexBackend({ baseUrl: emu.url, apiKey: 'emulator-key', env: {} });
+      const e = await refused(() => collect(generateImages(['a', 'b'], { backend, model: 'gemini-0-nope-image' })));
+      assert.equal(e.model, 'gemini-0-nope-image');
+      assert.equal(emu.counters.byRoute['vertexExpress.generateContent'] ?? 0, 0);
+      const results = await collect(generateImages(['a', 'b', 'c'], { backend, model: OTHER }));
+      assert.equal(results.filter((r) => r.status === 'succeeded').length, 3);
+      assert.equal(emu.counters.byRoute.vertexModelsGet, 2, 'one publisher-model read per run and model');
+      assert.equal(emu.counters.byRoute.modelsGet ?? 0, 0, 'not the Developer API path');
+      assert.equal(emu.counters.byRoute['vertexExpress.generateContent'], 3);
     });
   });
 });
