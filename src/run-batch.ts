@@ -103,6 +103,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
     maxPollErrors: options.maxPollErrors,
     streamMarginMs: options.streamMarginMs,
     maxCostUsd: options.maxCostUsd,
+    pricePerImageUsd: options.pricePerImageUsd,
   };
   let summary: RunSummary;
   try {
@@ -123,6 +124,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
       tempDir: options.tempDir,
       maxCostUsd: options.maxCostUsd,
       maxReferenceBytes: options.maxReferenceBytes,
+      pricePerImageUsd: options.pricePerImageUsd,
       preflight: options.preflight,
     });
     summary = await waitForBatch(out, wait);

@@ -16,12 +16,12 @@ export function checkCap(maxCostUsd: unknown): void {
 export class BatchEstimate {
   usd = 0;
   requests = 0;
-  add(job: Job, model: string, imageSize: string | undefined, maxCostUsd?: number): void {
+  add(job: Job, model: string, imageSize: string | undefined, maxCostUsd?: number, pricePerImage?: number): void {
     // A cap over a price nobody knows could never hold (its answers cost "unknown", not $0).
-    if (maxCostUsd !== undefined && !knownModel(model)) {
+    if (maxCostUsd !== undefined && pricePerImage === undefined && !knownModel(model)) {
       throw new OptionError('maxCostUsd', maxCostUsd, `a price for ${model}: the model registry has none (a model newer than this version?), so no batch estimate can count it`);
     }
-    this.usd += estimateCost(model, 1, { imageSize: job.imageSize ?? imageSize, mode: 'batch' });
+    this.usd += estimateCost(model, 1, { imageSize: job.imageSize ?? imageSize, mode: 'batch', pricePerImage });
     this.requests++;
   }
   /** Throws BatchBudgetError when a cap is set and the estimate passes it. */

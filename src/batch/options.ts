@@ -61,6 +61,11 @@ export interface CollectOptions extends BatchClientOptions {
   name?: string;
   /** The answers saved are counted at batch prices; passing this emits one `warning` event (they are paid already). @default undefined (no cap) */
   maxCostUsd?: number;
+  /**
+   * USD per image for a model the registry has no price for, counted as given (not halved: such a model's batch
+   * discount is unknown too, and a budget must not count less than Google bills). @default none (its cost is unknown)
+   */
+  pricePerImageUsd?: number;
   /** Delete the remote input file, output file and batch job once the results are in the folder. @default false */
   cleanup?: boolean;
   /**
@@ -132,6 +137,8 @@ export interface SubmitOptions extends BatchClientOptions {
   maxCostUsd?: number;
   /** A reference image given as a URL larger than this stops the submission (reading stops at the cap). @default 20 MB */
   maxReferenceBytes?: number;
+  /** USD per image for a model the registry has no price for, for the maxCostUsd estimate. @default none (a cap then refuses such a model) */
+  pricePerImageUsd?: number;
   /**
    * GET models/{id} once per distinct model before anything is uploaded for it; a 404 throws ModelNotFoundError.
    * An array input is checked whole before the folder is touched; a stream, model by model as it is read.

@@ -39,8 +39,8 @@ export function outcomeOfAnswer(answer: BatchAnswer, redact: (s: string) => stri
 }
 
 /** The Result of one answered request. latencyMs is the batch's turnaround (one request has no latency of its own). */
-export function resultOfAnswer(job: Job, model: string, answer: BatchAnswer, latencyMs: number, redact: (s: string) => string): Result {
-  return resultOf(job, outcomeOfAnswer(answer, redact), { model, attempts: 1, latencyMs, mode: 'batch' });
+export function resultOfAnswer(job: Job, model: string, answer: BatchAnswer, latencyMs: number, redact: (s: string) => string, pricePerImageUsd?: number): Result {
+  return resultOf(job, outcomeOfAnswer(answer, redact), { model, attempts: 1, latencyMs, mode: 'batch', pricePerImageUsd });
 }
 
 /** Failures worth another try in streaming mode: everything but a safety block (terminal in both modes). */

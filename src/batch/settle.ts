@@ -75,7 +75,7 @@ async function saveAnswers(ctx: SettleContext, record: BatchRecord, op: BatchOpe
       const job = key === undefined ? undefined : jobs.byKey.get(key);
       if (!job || answered.has(job.key)) continue;
       answered.add(job.key);
-      yield { job, make: (j) => resultOfAnswer(j, record.model, answer, latencyMs, redact) };
+      yield { job, make: (j) => resultOfAnswer(j, record.model, answer, latencyMs, redact, ctx.options.pricePerImageUsd) };
     }
     if (!finish) return;
     for (const key of jobs.order) {

@@ -103,7 +103,7 @@ export async function submitBatch(jobs: JobsSource, options: SubmitOptions = {})
       seen.add(job.key);
       const model = job.model ?? defaultModel;
       await modelCheck?.check(model);
-      estimate.add(job, model, options.imageSize, options.maxCostUsd);
+      estimate.add(job, model, options.imageSize, options.maxCostUsd, options.pricePerImageUsd);
       const references = await loadReferences(job, remote, signal);
       const request = buildRequest(job, { aspectRatio: options.aspectRatio, imageSize: options.imageSize, references });
       const line = `${JSON.stringify({ key: job.key, request })}\n`;

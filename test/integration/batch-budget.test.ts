@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { BatchBudgetError } from '../../src/errors.ts';
 import { submitBatch, waitForBatch } from '../../src/batch/index.ts';
+import { runBatch } from '../../src/run-batch.ts';
+import { DEFAULT_MODELS } from '../../src/emulator/index.ts';
 import { JOBS_DIR, readState } from '../../src/batch/state.ts';
 import { estimateCost } from '../../src/report/cost.ts';
 import { DEFAULT_MODEL } from '../../src/models/index.ts';
@@ -14,6 +16,8 @@ import type { Env } from './batch-helpers.ts';
 
 // submitBatch's jobs name no model: they run on the default one.
 const MODEL = DEFAULT_MODEL;
+/** A model newer than the registry (the emulator serves it). */
+const FUTURE = 'gemini-9-image';
 
 describe('batch budgets', () => {
   let env: Env;
@@ -52,5 +56,21 @@ describe('batch budgets', () => {
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.match((warnings[0] as { message: string }).message, /^the fetched batch answers cost \$0\.\d{4}, over --max-cost \$0\.\d{4}/);
     assert.equal((await manifest(out)).length, 12);
+  });
+
+  test('a model newer than the registry in batch mode: cost unknown without a price, the given price with one (runBatch)', async () => {
+    const e = await setup({ models: [...DEFAULT_MODELS, FUTURE] });
+    try {
+      const base = { ...e.client, model: FUTURE, pollInitialMs: 5, cacheDir: false as const };
+      const unknown = await runBatch(jobs(2), { ...base, out: e.dir('unknown') });
+      assert.equal(unknown.succeeded, 2);
+      assert.deepEqual(unknown.unpriced, { answers: 2, images: 2, models: [FUTURE] });
+      assert.ok((await manifest(e.dir('unknown'))).every((l) => l.costUsd === undefined), 'no made-up $0 in the manifest');
+      const priced = await runBatch(jobs(2, 'a boat'), { ...base, out: e.dir('priced'), pricePerImageUsd: 0.05, maxCostUsd: 1 });
+      assert.equal(priced.unpriced, undefined);
+      assert.equal(priced.costUsd, 0.1, 'the given price, counted as given');
+    } finally {
+      await e.close();
+    }
   });
 });
