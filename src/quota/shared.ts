@@ -204,9 +204,15 @@ export class SharedQuota<J> implements Coordinator<J> {
     return Math.min(1000, 50 + down / 4) * (0.5 + this.c.random());
   }
 
-  /** The group is at its in-flight limit: look again about when one of its attempts should have ended. */
+  /**
+   * The group is at its in-flight limit. While this process has attempts running, one of them ending frees a slot it
+   * hears of at once (freed), so it only looks again after about an answer's time; with none running it looks again
+   * about when one of the group's attempts should have ended. Polling at the group's pace from every process would
+   * cost each slot one round trip per process.
+   */
   private pollMs(limit: number): number {
-    return Math.min(1000, Math.max(10, this.latencyMs / Math.max(1, limit))) * (0.5 + this.c.random());
+    const every = this.startedAt.size > 0 ? this.latencyMs : this.latencyMs / Math.max(1, limit);
+    return Math.min(1000, Math.max(10, every)) * (0.5 + this.c.random());
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<void> {

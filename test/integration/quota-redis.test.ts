@@ -1,7 +1,7 @@
 // The shared quota's Lua scripts and coordinator against a real redis-server (test/helpers/redis.ts).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { systemClock } from '../../src/internal/clock.ts';
+import { FakeClock, systemClock } from '../../src/internal/clock.ts';
 import { QuotaExhaustedError } from '../../src/errors.ts';
 import { connectRedis } from '../../src/quota/connect.ts';
 import type { QuotaRedis } from '../../src/quota/connect.ts';
@@ -191,4 +191,39 @@ test('a bad URL, a wrong password and an unreachable server are option errors be
     await admin.client.config('SET', 'requirepass', '');
   }
   await assert.rejects(connectRedis('redis://127.0.0.1:1', { connectTimeoutMs: 500 }), /a Redis server that answers/);
+});
+
+test('a full group: a process with attempts running waits for one of its own to end, instead of polling at the group\'s pace', { skip: redisSkip, timeout: 20_000 }, async () => {
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+  const signal = new AbortController().signal;
+  /** Round trips the third acquire of `waiter` costs over 400 ms while the group's two slots are held by `holder`. */
+  const pollsWhileFull = async (sameProcess: boolean) => {
+    const group = newGroup();
+    const clock = new FakeClock();
+    const waiter = await proc(group, { concurrency: 2, clock, random: () => 0 });
+    const holder = sameProcess ? waiter : await proc(group, { concurrency: 2, clock, random: () => 0 });
+    const held = [await holder.acquire('a', 1, signal), await holder.acquire('b', 1, signal)];
+    const before = waiter.roundTrips;
+    const third = waiter.acquire('c', 1, signal);
+    await settle();
+    // An answer takes ~1 s (the estimate before any answer): the group's pace is 1 s ÷ 2 slots, with jitter × 0.5.
+    for (let t = 0; t < 400; t += 50) {
+      await clock.advance(50);
+      await settle();
+    }
+    const trips = waiter.roundTrips - before;
+    holder.release(held[0]!, { outcome: ok });
+    let lease: string | undefined;
+    void third.then((l) => (lease = l));
+    for (let i = 0; i < 100 && lease === undefined; i++) {
+      await clock.advance(50);
+      await settle();
+    }
+    assert.ok(lease !== undefined, 'the freed slot went to the waiting acquire');
+    waiter.release(lease, { outcome: ok });
+    holder.release(held[1]!, { outcome: ok });
+    return trips;
+  };
+  assert.equal(await pollsWhileFull(true), 1, 'its own release will wake it: one "full", then no poll');
+  assert.ok((await pollsWhileFull(false)) >= 2, 'nothing of its own running: it polls the group');
 });
