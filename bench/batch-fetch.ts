@@ -131,7 +131,8 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     if (!file) throw new Error(`no responses file for ${name}`);
     const gemini = new GeminiClient({ apiKey: KEY, baseUrl: emu.url });
     log(`rendering the results file once (${n} lines)`);
-    const resultsBytes = await drain(gemini, file);
+    // The first download waits for the whole render before its headers (100,000 lines: minutes).
+    const resultsBytes = await drain(new GeminiClient({ apiKey: KEY, baseUrl: emu.url, timeoutMs: 3_600_000 }), file);
     const refSeconds: number[] = [];
     const projectSeconds: number[] = [];
     const ratios: number[] = [];

@@ -122,11 +122,11 @@ if (only.has('batch')) {
   // bench/batch-fetch.ts is another helper's script: run as a child so its memory figures are its own.
   const script = fileURLToPath(new URL('./batch-fetch.ts', import.meta.url));
   const table = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', script, '--n', String(n)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', script, '--n', String(n), '--rounds', quick ? '1' : '2'], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
       err ? reject(new Error(`batch-fetch failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
     ),
   );
-  print(`### Batch API: fetch and write ${n} results (bench/batch-fetch.ts)`);
+  print(`### Batch API: fetch and write ${n} results vs the reference writer, side by side (bench/batch-fetch.ts)`);
   print();
   print(table);
   print();
