@@ -1,11 +1,12 @@
 // Files API: resumable uploads (start + chunks), get / list / delete, and downloads of generated files.
 // Uploaded bytes stay in memory as the received chunks (never concatenated); generated files (batch outputs)
 // are produced line by line at download time, so a big results file is never held whole; lines go out in writes of
-// about 256 KiB, not one HTTP chunk per line. With `batch.spoolDir`, a generated file is rendered there once and
-// later downloads stream that file.
+// about 256 KiB, not one HTTP chunk per line. With `batch.spoolDir`, a generated file is also written there while
+// its first download renders it, and later downloads stream that copy.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -238,11 +239,14 @@ export class FileStore {
       await pipeline(Readable.from(coalesced(f.generate())), res);
       return;
     }
-    let spooled = this.spooled.get(id);
+    const spooled = this.spooled.get(id);
     if (!spooled) {
-      spooled = spool(f.generate, join(spoolDir, `${id}.jsonl`));
-      this.spooled.set(id, spooled);
-      spooled.catch(() => this.spooled.delete(id));
+      // The first download renders: its bytes go to this client and into the spool file as they are made.
+      const rendering = renderServingAndSpooling(f.generate, join(spoolDir, `${id}.jsonl`), res, type);
+      this.spooled.set(id, rendering);
+      rendering.catch(() => this.spooled.delete(id));
+      await rendering;
+      return;
     }
     const path = await spooled;
     res.writeHead(200, { 'content-type': type, 'content-length': String((await stat(path)).size) });
@@ -270,13 +274,23 @@ async function* coalesced(lines: AsyncIterable<Buffer | string>): AsyncGenerator
   if (size > 0) yield Buffer.concat(parts, size);
 }
 
-/** Renders a generated file into `path` (through a temp name, so a half render is never served). */
-async function spool(generate: () => AsyncIterable<Buffer | string>, path: string): Promise<string> {
+/** Renders a generated file to the client and into `path` (through a temp name, so a half render is never served). */
+async function renderServingAndSpooling(generate: () => AsyncIterable<Buffer | string>, path: string, res: ServerResponse, type: string): Promise<string> {
   const tmp = `${path}.partial`;
+  const file = createWriteStream(tmp);
+  async function* tee(): AsyncGenerator<Buffer> {
+    for await (const chunk of coalesced(generate())) {
+      if (!file.write(chunk)) await once(file, 'drain');
+      yield chunk;
+    }
+  }
   try {
-    await pipeline(Readable.from(coalesced(generate())), createWriteStream(tmp));
+    res.writeHead(200, { 'content-type': type });
+    await pipeline(Readable.from(tee()), res);
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
     await rename(tmp, path);
   } catch (e) {
+    file.destroy();
     await unlink(tmp).catch(() => {});
     throw e;
   }

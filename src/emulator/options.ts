@@ -101,8 +101,8 @@ export interface BatchOptions {
   /** Every Nth request (1-based) gets a per-line error {code: 13}. @default undefined (none) */
   lineErrorEvery?: number;
   /**
-   * A folder (the caller's; it must exist) where each results file is rendered once, on its first download, and
-   * served from on every download after, with a Content-Length. Benchmarks use it so a download costs the emulator
+   * A folder (the caller's; it must exist) where each results file is written while its first download renders
+   * it, and served from on every download after, with a Content-Length. Benchmarks use it so a download costs the emulator
    * a file read instead of a PNG render per line. @default undefined (rendered line by line on every download)
    */
   spoolDir?: string;
