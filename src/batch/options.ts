@@ -78,7 +78,7 @@ export interface CollectOptions extends BatchClientOptions {
   stream?: Omit<RunToDiskOptions, 'out'>;
   /** The streaming run used by finishWithStream. @default runToDisk (through the package entry); required for finishWithStream otherwise */
   streamWith?: StreamRunner;
-  /** Images written at once while reading results (each holds one decoded answer in memory; their folder fsyncs are shared). @default 16 */
+  /** Images written at once while reading results (each holds one decoded answer in memory). @default 16 */
   writeConcurrency?: number;
   /** How earlier images are checked before skipping their keys. @default 'sha256' */
   verify?: 'size' | 'sha256';

@@ -10,7 +10,7 @@ export interface AtomicWriteOptions {
   fsync?: boolean;
   /** Aborts a streamed write between chunks (the temp file is removed). @default undefined */
   signal?: AbortSignal;
-  /** How the folder is fsynced after the rename (e.g. a coalescedDirSync shared by concurrent writers). @default fsyncDir */
+  /** How the folder is fsynced after the rename (a no-op when the caller fsyncs the folder later itself). @default fsyncDir */
   syncDir?: (dir: string) => Promise<void>;
 }
 
