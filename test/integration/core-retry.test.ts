@@ -136,8 +136,9 @@ describe('retries against the emulator', () => {
   });
 
   test('an outage window is ridden out with backoff', async () => {
-    // Every request in the first 1000 emulated ms (100 ms real) gets 503; backoff (500 ms, then more) outlasts it.
-    await withEmulator({ timeScale: 0.1, faults: { outage: { startMs: 0, durationMs: 1000, status: 503 } } }, async (emu) => {
+    // Every request in the emulator's first 1.5 s gets 503; backoff (500 ms, 1 s, 2 s) outlasts it. Real time, and long
+    // enough that a loaded machine's first request still lands inside the window (at 100 ms it sometimes did not).
+    await withEmulator({ timeScale: 1, faults: { outage: { startMs: 0, durationMs: 1500, status: 503 } } }, async (emu) => {
       // No preflight: its models.get would meet the outage first and wait it out, so the generates would never see it.
       const results = await collect(generateImages(['o1 owl', 'o2 owl', 'o3 owl'], { ...base, baseUrl: emu.url, random: () => 0.5, maxAttempts: 8, preflight: false }));
       assert.ok(results.every((r) => r.status === 'succeeded'), JSON.stringify(results.map((r) => r.status === 'failed' && r.message)));

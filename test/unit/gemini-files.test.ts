@@ -137,7 +137,7 @@ describe('uploadFile (resumable protocol)', { timeout: 10_000 }, () => {
 
 describe('files: download, get, list, delete', { timeout: 10_000 }, () => {
   test('download streams the body chunk by chunk from {v}/files/{id}:download?alt=media', async () => {
-    const pieces = ['{"key":"a"}\n', '{"key":"b"}\n', '{"key":"c"}\n', '{"key":"d"}\n', '{"key":"e"}\n', '{"key":"f"}\n'];
+    const pieces = 'abcdefghijklmnop'.split('').map((k) => `{"key":"${k}"}\n`);
     let seenUrl = '';
     const server = http.createServer((req, res) => {
       seenUrl = req.url ?? '';
@@ -155,8 +155,9 @@ describe('files: download, get, list, delete', { timeout: 10_000 }, () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const c = new GeminiClient({ apiKey: KEY, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, env: {} });
-      // The whole transfer (~400 ms) outlives timeoutMs: only the gap between chunks is timed.
-      const body = await downloadFile(c, 'files/batch-0123456789abcdefghij0123456789abcdefghij01', { timeoutMs: 250 });
+      // The whole transfer (16 × 60 ms, ~1 s) outlives timeoutMs: only the gap between chunks is timed (a 60-ms gap
+      // leaves a busy machine's timers ~500 ms of room).
+      const body = await downloadFile(c, 'files/batch-0123456789abcdefghij0123456789abcdefghij01', { timeoutMs: 600 });
       const got: Uint8Array[] = [];
       for await (const chunk of body) got.push(chunk);
       assert.equal(seenUrl, '/v1beta/files/batch-0123456789abcdefghij0123456789abcdefghij01:download?alt=media');
