@@ -35,16 +35,22 @@ async function freePort(): Promise<number> {
 export async function runSharedBench(o: { jobs: number; log: (line: string) => void; processes?: readonly number[]; rates?: readonly ('known' | 'discovered')[]; sharedOnly?: boolean }): Promise<SharedRow[]> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const { connectRedis } = await import('../src/quota/connect.ts');
   let admin;
-  for (let i = 0; ; i++) {
-    try {
-      admin = await connectRedis(`redis://127.0.0.1:${port}`);
-      break;
-    } catch (e) {
-      if (i > 40) throw e;
-      await new Promise((r) => setTimeout(r, 50));
+  try {
+    const { connectRedis } = await import('../src/quota/connect.ts');
+    for (let i = 0; ; i++) {
+      try {
+        admin = await connectRedis(`redis://127.0.0.1:${port}`);
+        break;
+      } catch (e) {
+        if (i > 40) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
+  } catch (e) {
+    // No redis-server left behind when the client cannot load or connect.
+    redis.kill('SIGKILL');
+    throw e;
   }
   // 120 requests per emulated minute; timeScale 0.1: a "minute" lasts 6 s, so the quota is 20 requests/s real, one
   // every 50 ms: slow enough that the machine's scheduling jitter (a few ms, more under load) is small beside the
