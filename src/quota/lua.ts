@@ -103,12 +103,12 @@ return {'book', f(at - now)}
 
 /**
  * ARGV: lease, kind ('ok' | 'drop' | 'other' | 'cancel'), quota429 (1/0), pauseMs (0: none), learnRetryMs (-1: none),
- * stopMessage ('' : none), stopTtlMs, adaptive (1/0), ceiling, windowMs, dropTolerance
+ * stopMessage ('' : none), stopTtlMs, adaptive (1/0), ceiling, windowMs, dropTolerance, dropCountTolerance
  */
 export const RELEASE = `${COMMON}
 local now = now_ms()
 local lease, kind, q429, pause_ms, learn_ms = ARGV[1], ARGV[2], ARGV[3] == '1', tonumber(ARGV[4]), tonumber(ARGV[5])
-local adaptive, ceiling, window, tolerance = ARGV[8] == '1', tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local adaptive, ceiling, window, tolerance, count_tolerance = ARGV[8] == '1', tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
 local started = num(redis.call('ZSCORE', KEYS[6], lease), nil)
 redis.call('ZREM', KEYS[5], lease)
 if kind == 'cancel' then return 0 end
@@ -131,20 +131,27 @@ if pause_ms > 0 then
 end
 if ARGV[6] ~= '' then redis.call('SET', KEYS[8], ARGV[6], 'PX', tonumber(ARGV[7])) end
 if adaptive and kind ~= 'other' then
-  local a = redis.call('HMGET', KEYS[7], 'limit', 'cut', 'ss', 'dr')
+  local a = redis.call('HMGET', KEYS[7], 'limit', 'cut', 'ss', 'dr', 'dt', 'at')
   local limit, cut, ss, dr = num(a[1], math.min(ceiling, 4)), num(a[2], 0), a[3] ~= '0', num(a[4], 0)
   local dropped = kind == 'drop'
-  dr = dr + ((dropped and 1 or 0) - dr) / math.max(10, 2 * math.floor(limit))
+  -- The rule of scheduler/adaptive.ts: drops weighed by the slot time they held (a fast, unbilled refusal costs
+  -- little), and by their count, so that fast refusals cannot storm.
+  local n = math.max(10, 2 * math.floor(limit))
+  local ms = math.max(1, started and (now - started) or 1)
+  dr = dr + ((dropped and 1 or 0) - dr) / n
+  local dt = num(a[5], 0) * (1 - 1 / n) + (dropped and ms or 0)
+  local at = num(a[6], 0) * (1 - 1 / n) + ms
   if dropped then
+    local congested = tolerance == 0 or dr > count_tolerance or (at - dt > 0 and dt / at > tolerance)
     -- One congestion event cuts the group once: only attempts that started after the last cut may cut again.
-    if dr > tolerance and started and started >= cut then
+    if congested and started and started >= cut then
       limit = math.max(1, limit * 0.7); cut = now; ss = false
     end
   elseif (redis.call('ZCARD', KEYS[5]) + 1) * 2 >= math.floor(limit) then
     if ss then limit = limit + 1 else limit = limit + 1 / math.floor(limit) end
     limit = math.min(limit, ceiling)
   end
-  redis.call('HSET', KEYS[7], 'limit', f(limit), 'cut', f(cut), 'ss', ss and '1' or '0', 'dr', f(dr))
+  redis.call('HSET', KEYS[7], 'limit', f(limit), 'cut', f(cut), 'ss', ss and '1' or '0', 'dr', f(dr), 'dt', f(dt), 'at', f(at))
 end
 -- A per-minute 429 dates its window from RetryInfo; what the group had started in it is the quota (see learn.ts).
 if learn_ms >= 0 and started then

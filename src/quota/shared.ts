@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../internal/clock.ts';
 import { abortReason } from '../internal/clock.ts';
 import { BillingError, QuotaExhaustedError, SharedQuotaUnavailableError } from '../errors.ts';
-import { RateLimiter, isTransientError } from '../scheduler/index.ts';
+import { DROP_COUNT_TOLERANCE, DROP_TOLERANCE, RateLimiter, isTransientError } from '../scheduler/index.ts';
 import type { AttemptReport, Coordinator } from '../scheduler/index.ts';
 import { Wakeup } from '../scheduler/wakeup.ts';
 import type { QuotaRedis } from './connect.ts';
@@ -106,7 +106,7 @@ export class SharedQuota<J> implements Coordinator<J> {
       }
     } finally {
       // Aborted or stopped with a slot booked: give it back at once rather than when it expires.
-      if (booked) this.send(keys, [lease, 'cancel', 0, 0, -1, '', 0, 0, c.concurrency, c.shared.windowMs, 0.05]);
+      if (booked) this.send(keys, [lease, 'cancel', 0, 0, -1, '', 0, 0, c.concurrency, c.shared.windowMs, DROP_TOLERANCE, DROP_COUNT_TOLERANCE]);
     }
   }
 
@@ -120,7 +120,7 @@ export class SharedQuota<J> implements Coordinator<J> {
     const model = lease.split('#')[1];
     if (model === undefined) return;
     const keys = modelKeys(c.group, model);
-    const args = [lease, ...this.describe(report), c.adaptive && c.requestsPerMinute === undefined ? 1 : 0, c.concurrency, c.shared.windowMs, 0.05];
+    const args = [lease, ...this.describe(report), c.adaptive && c.requestsPerMinute === undefined ? 1 : 0, c.concurrency, c.shared.windowMs, DROP_TOLERANCE, DROP_COUNT_TOLERANCE];
     this.send(keys, args);
   }
 

@@ -45,6 +45,11 @@ export interface AdaptiveOptions {
   admittedAfterMs?: number;
 }
 
+/** Default share of recent attempt time that drops may take before a cut (also the shared quota's group limit). */
+export const DROP_TOLERANCE = 0.05;
+/** Default share of recent answers that drops may be, however fast, before a cut (Google SRE's K = 2). */
+export const DROP_COUNT_TOLERANCE = 0.5;
+
 export interface ResolvedAdaptiveOptions {
   min: number;
   max: number;
@@ -86,9 +91,9 @@ export function resolveAdaptiveOptions(o: AdaptiveOptions, ceiling: number): Res
   if (!(backoffRatio > 0 && backoffRatio < 1)) throw new OptionError('adaptive.backoffRatio', backoffRatio, 'a number in (0, 1)');
   const increase = o.increase ?? 1;
   if (!(increase > 0) || !Number.isFinite(increase)) throw new OptionError('adaptive.increase', increase, 'a positive number');
-  const dropTolerance = o.dropTolerance ?? 0.05;
+  const dropTolerance = o.dropTolerance ?? DROP_TOLERANCE;
   if (!(dropTolerance >= 0 && dropTolerance < 1)) throw new OptionError('adaptive.dropTolerance', dropTolerance, 'a number in [0, 1)');
-  const dropCountTolerance = o.dropCountTolerance ?? 0.5;
+  const dropCountTolerance = o.dropCountTolerance ?? DROP_COUNT_TOLERANCE;
   if (!(dropCountTolerance >= 0 && dropCountTolerance < 1)) throw new OptionError('adaptive.dropCountTolerance', dropCountTolerance, 'a number in [0, 1)');
   const admittedAfterMs = o.admittedAfterMs ?? 2000;
   if (!(admittedAfterMs > 0) || !Number.isFinite(admittedAfterMs)) throw new OptionError('adaptive.admittedAfterMs', admittedAfterMs, 'a positive number');

@@ -32,7 +32,7 @@
 
 export { Limiter } from './limiter.ts';
 export type { Release } from './limiter.ts';
-export { AdaptiveLimit, resolveAdaptiveOptions } from './adaptive.ts';
+export { AdaptiveLimit, DROP_COUNT_TOLERANCE, DROP_TOLERANCE, resolveAdaptiveOptions } from './adaptive.ts';
 export type { AdaptiveOptions, LimitSample, ResolvedAdaptiveOptions } from './adaptive.ts';
 export { RateLimiter } from './rate.ts';
 export type { RateLimitOptions } from './rate.ts';

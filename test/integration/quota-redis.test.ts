@@ -136,7 +136,9 @@ test('AIMD: one congestion event seen by several processes cuts the group limit 
   const signal = new AbortController().signal;
   const c = await client();
   const limit = async () => Number(await c.client.hget(modelKeys(group, 'm')[6]!, 'limit'));
-  // Four attempts in flight across four processes, then all four answered 429 (one overloaded window).
+  // One healthy answer first (drops are weighed against healthy answers' time), then four attempts in flight across
+  // four processes, all four answered 429 (one overloaded window).
+  procs[0]!.release(await procs[0]!.acquire('j', 1, signal), { outcome: ok });
   const leases = await Promise.all(procs.map((p) => p.acquire('j', 1, signal)));
   procs.forEach((p, i) => p.release(leases[i]!, { outcome: q429() }));
   await Promise.all(procs.map((p) => p.close()));
@@ -226,4 +228,25 @@ test('a full group: a process with attempts running waits for one of its own to 
   };
   assert.equal(await pollsWhileFull(true), 1, 'its own release will wake it: one "full", then no poll');
   assert.ok((await pollsWhileFull(false)) >= 2, 'nothing of its own running: it polls the group');
+});
+
+test('AIMD in the group: fast refusals of a minority of requests do not cut its limit, a majority does', { skip: redisSkip }, async () => {
+  const group = newGroup();
+  const p = await proc(group, { adaptive: true, concurrency: 20 });
+  const signal = new AbortController().signal;
+  const c = await client();
+  const limit = async () => Number(await c.client.hget(modelKeys(group, 'm')[6]!, 'limit'));
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  // A healthy answer that held its slot 1.5 s (Redis time), then refusals answered at once (a few ms each, however
+  // loaded the machine): their time share stays under 5 %.
+  const slow = await p.acquire('j', 1, signal);
+  await new Promise((r) => setTimeout(r, 1500));
+  p.release(slow, { outcome: ok });
+  for (let i = 0; i < 3; i++) p.release(await p.acquire('j', 1, signal), { outcome: q429() });
+  await settle();
+  assert.equal(await limit(), 4, 'three fast refusals beside one long answer: no cut');
+  // Refusals keep coming, far more than answers: their count cuts.
+  for (let i = 0; i < 12; i++) p.release(await p.acquire('j', 1, signal), { outcome: q429() });
+  await p.close();
+  assert.ok((await limit()) < 4, `a majority of refusals cut (${await limit()})`);
 });
