@@ -40,6 +40,7 @@ export type { RunBatchOptions } from './run-batch.ts';
 export { openInput, readJobs, validateInput } from './input/index.ts';
 export type { InputOptions } from './input/index.ts';
 export { readManifest } from './storage/manifest.ts';
+export { readThoughtSignature } from './storage/signature.ts';
 export type { ManifestEntry, ManifestFile } from './storage/manifest.ts';
 export { sharedQuotaStatus } from './quota/index.ts';
 export type { SharedQuotaOptions, QuotaStatus, ModelQuotaStatus } from './quota/index.ts';

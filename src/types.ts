@@ -46,7 +46,8 @@ export interface ImageData {
   mimeType: string;
   /**
    * The part's thoughtSignature, as the raw (base64 text) bytes the server sent: what a later multi-turn edit of this
-   * image must send back. Kept out of the manifest (real ones reach a million characters); saved as a sidecar file.
+   * image must send back. Kept out of the manifest (real ones reach a million characters); saved with the image (a PNG
+   * iTXt record, else the `.json` sidecar; readThoughtSignature() reads it back).
    */
   thoughtSignature?: Uint8Array;
 }
@@ -169,7 +170,7 @@ export interface SavedImage {
   height?: number;
   /** How the image differs from the aspectRatio/imageSize asked for, e.g. "asked for imageSize 4K, got 1024×1024". */
   sizeMismatch?: string;
-  /** See ImageData.thoughtSignature; saved next to the image as `<file>.signature`. */
+  /** See ImageData.thoughtSignature; saved with the image (ManifestFile.signatureIn). */
   thoughtSignature?: Uint8Array;
 }
 

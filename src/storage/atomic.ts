@@ -1,6 +1,8 @@
 // Atomic file writes: readers (and a crash) see either the old file or the whole new one, never a partial file.
 import { randomBytes } from 'node:crypto';
+import { close as closeCb, fsync as fsyncCb, open as openCb, write as writeCb } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { systemClock } from '../internal/clock.ts';
@@ -16,9 +18,40 @@ export interface AtomicWriteOptions {
 
 const TEMP_RE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
+/** 6 random hex digits per process, then a counter: unique across processes without a random draw per file. */
+const TEMP_PREFIX = randomBytes(3).toString('hex');
+let tempCounter = 0;
+
 /** `.<name>.<12 hex>.tmp` in the target's own folder, so the rename never crosses a file system. */
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  tempCounter = (tempCounter + 1) % 0x1000000;
+  return join(dirname(path), `.${basename(path)}.${TEMP_PREFIX}${tempCounter.toString(16).padStart(6, '0')}.tmp`);
+}
+
+// Whole-buffer writes go through plain descriptors: a FileHandle costs several times the main-thread CPU per call,
+// which at thousands of images per second is what limits a batch fetch (bench/batch-fetch.ts).
+const openFd = promisify(openCb);
+const writeFd = (fd: number, data: Uint8Array, offset: number, length: number) =>
+  new Promise<number>((resolve, reject) => writeCb(fd, data, offset, length, null, (e, n) => (e ? reject(e) : resolve(n))));
+const fsyncFd = promisify(fsyncCb);
+const closeFd = promisify(closeCb);
+
+/** Writes `data` to the new file `tmp` (created here, never an existing one) and renames it over `path`. */
+async function writeWhole(tmp: string, path: string, data: Uint8Array, fsync: boolean): Promise<void> {
+  const fd = await openFd(tmp, 'wx', 0o644); // a failure here created nothing: nothing to remove
+  let open = true;
+  try {
+    let off = 0;
+    while (off < data.byteLength) off += await writeFd(fd, data, off, data.byteLength - off);
+    if (fsync) await fsyncFd(fd);
+    open = false;
+    await closeFd(fd);
+    await rename(tmp, path);
+  } catch (e) {
+    if (open) await closeFd(fd).catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /**
@@ -30,17 +63,23 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
   const fsync = options.fsync ?? true;
   options.signal?.throwIfAborted();
   const tmp = tempNameFor(path);
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    await writeWhole(tmp, path, typeof data === 'string' ? Buffer.from(data) : data, fsync);
+  } else {
+    await writeStream(tmp, path, data, fsync, options.signal);
+  }
+  if (fsync) await (options.syncDir ?? fsyncDir)(dirname(path));
+}
+
+/** writeWhole for a stream of chunks, aborted between chunks by `signal`. */
+async function writeStream(tmp: string, path: string, data: AsyncIterable<Uint8Array>, fsync: boolean, signal: AbortSignal | undefined): Promise<void> {
   const fh = await open(tmp, 'wx', 0o644);
   let closed = false;
   try {
-    if (typeof data === 'string' || data instanceof Uint8Array) {
-      await fh.writeFile(data);
-    } else {
-      for await (const chunk of data) {
-        options.signal?.throwIfAborted();
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      }
+    for await (const chunk of data) {
+      signal?.throwIfAborted();
+      let off = 0;
+      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
     }
     if (fsync) await fh.sync();
     closed = true;
@@ -51,7 +90,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  if (fsync) await (options.syncDir ?? fsyncDir)(dirname(path));
 }
 
 /**

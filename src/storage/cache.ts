@@ -13,7 +13,8 @@ import type { ImageData, Usage } from '../types.ts';
 import { fsyncDir, removeOrphanTemps, tempNameFor, writeFileAtomic } from './atomic.ts';
 
 export interface CachedAnswer {
-  images: { sha256: string; mimeType: string; bytes: number }[];
+  /** thoughtSignature: the part's signature (base64 text) a later edit needs; a hit without it could not be edited. */
+  images: { sha256: string; mimeType: string; bytes: number; thoughtSignature?: string }[];
   text: string[];
   usage?: Usage;
   modelVersion?: string;
@@ -107,7 +108,8 @@ export class ImageCache {
         // Outputs may be hard links to this blob: read-only keeps an in-place edit of an output from changing it.
         await chmod(path, 0o444).catch(() => {});
       }
-      images.push({ sha256, mimeType: img.mimeType, bytes: img.data.byteLength });
+      const sig = img.thoughtSignature?.byteLength ? { thoughtSignature: Buffer.from(img.thoughtSignature.buffer, img.thoughtSignature.byteOffset, img.thoughtSignature.byteLength).toString('latin1') } : {};
+      images.push({ sha256, mimeType: img.mimeType, bytes: img.data.byteLength, ...sig });
     }
     const entry: CachedAnswer = { images, text: answer.text };
     if (answer.usage) entry.usage = answer.usage;
@@ -188,6 +190,7 @@ function parseAnswer(raw: string): CachedAnswer | undefined {
   for (const i of e.images as unknown[]) {
     const g = i as Partial<CachedAnswer['images'][number]> | null;
     if (!g || typeof g.sha256 !== 'string' || !SHA_RE.test(g.sha256) || typeof g.bytes !== 'number' || typeof g.mimeType !== 'string') return undefined;
+    if (g.thoughtSignature !== undefined && typeof g.thoughtSignature !== 'string') return undefined;
   }
   const out: CachedAnswer = { images: e.images, text: e.text };
   if (e.usage) out.usage = e.usage;

@@ -68,7 +68,7 @@ export class OutputNames {
   /**
    * The name to write `base` under for job `key`: base itself when free or this job's own earlier file, else the
    * first free `-N` variant. `companions`: suffixes of files written next to the image (`.json` provenance for
-   * non-PNG, `.signature`), whose names must be free too unless the image is this job's own.
+   * a JPEG or a PNG that cannot carry it), whose names must be free too unless the image is this job's own.
    */
   async claim(base: string, key: string, companions: readonly string[] = []): Promise<string> {
     for (let n = 1; n <= MAX_SUFFIX; n++) {

@@ -20,7 +20,13 @@ export interface ManifestFile {
   height?: number;
   /** Set when the image is not the aspectRatio/imageSize asked for, e.g. "asked for imageSize 4K, got 1024×1024". */
   sizeMismatch?: string;
-  /** The sidecar holding the part's thoughtSignature (relative path), which a later edit of this image needs. */
+  /**
+   * Where the part's thoughtSignature (which a later edit of this image needs) is kept, relative to the folder: the
+   * image itself (PNG: an `imagebatch:thoughtSignature` iTXt record) or its `.json` sidecar (`thoughtSignature`).
+   * readThoughtSignature() reads either.
+   */
+  signatureIn?: string;
+  /** Folders written before 2026-12: the raw `<image>.signature` file holding the thoughtSignature. */
   signature?: string;
 }
 

@@ -1,5 +1,7 @@
 // Provenance inside the image: an image found alone still says which prompt and job made it.
 // PNG gets iTXt chunks (UTF-8, so any prompt survives); other formats get a `<image>.json` sidecar.
+// A part's thoughtSignature (what a later multi-turn edit of that image must send back) travels the same way: one
+// durable file per PNG, not two, and a copied image keeps what is needed to go on editing it.
 import { crc32 } from 'node:zlib';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -25,28 +27,57 @@ function chunk(type: string, body: Buffer): Buffer {
 }
 
 /** An uncompressed international text chunk: keyword, flags, empty language and translated keyword, UTF-8 text. */
-function iTXt(keyword: string, text: string): Buffer {
-  return chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]));
+function iTXt(keyword: string, text: string | Uint8Array): Buffer {
+  return chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), typeof text === 'string' ? Buffer.from(text, 'utf8') : text]));
 }
+
+/** The iTXt keyword of a PNG's thoughtSignature (its text: the base64 the server sent, byte for byte). */
+export const SIGNATURE_KEYWORD = 'imagebatch:thoughtSignature';
+
+const IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 
 /**
  * Returns the PNG with `Description` (the prompt), `Software` and an `imagebatch` JSON record inserted right after
- * IHDR. Anything that is not a well-formed PNG start is returned unchanged.
+ * IHDR, and the `signature` (when given) in an `imagebatch:thoughtSignature` record just before IEND, so the pixels
+ * still come first however long it is. Anything that is not a well-formed PNG start is returned unchanged (the
+ * caller then writes a sidecar): compare the result with the input to know.
  */
-export function withPngProvenance(png: Uint8Array, p: Provenance): Uint8Array {
+export function withPngProvenance(png: Uint8Array, p: Provenance, signature?: Uint8Array): Uint8Array {
   if (!isPng(png)) return png;
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   const ihdrLength = buf.readUInt32BE(8);
   if (buf.toString('latin1', 12, 16) !== 'IHDR') return png;
   const afterIhdr = 8 + 12 + ihdrLength;
   const record = JSON.stringify({ key: p.key, model: p.model, ...(p.variant !== undefined ? { variant: p.variant } : {}) });
-  return Buffer.concat([
-    buf.subarray(0, afterIhdr),
-    iTXt('Description', p.prompt),
-    iTXt('Software', 'imagebatch'),
-    iTXt('imagebatch', record),
-    buf.subarray(afterIhdr),
-  ]);
+  const head = [buf.subarray(0, afterIhdr), iTXt('Description', p.prompt), iTXt('Software', 'imagebatch'), iTXt('imagebatch', record)];
+  if (!signature) return Buffer.concat([...head, buf.subarray(afterIhdr)]);
+  const sig = iTXt(SIGNATURE_KEYWORD, signature);
+  // A PNG ends with the 12-byte IEND chunk; one that does not gets the record with the others, after IHDR.
+  const end = buf.length - IEND.length;
+  if (end > afterIhdr && buf.subarray(end).equals(IEND)) return Buffer.concat([...head, buf.subarray(afterIhdr, end), sig, IEND]);
+  return Buffer.concat([...head, sig, buf.subarray(afterIhdr)]);
+}
+
+/** The raw text bytes of one iTXt record of a PNG (uncompressed, as imagebatch writes them), or undefined. */
+export function readPngTextBytes(png: Uint8Array, keyword: string): Uint8Array | undefined {
+  if (!isPng(png)) return undefined;
+  const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  const key = Buffer.from(`${keyword}\0`, 'latin1');
+  for (let at = 8; at + 12 <= buf.length; ) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString('latin1', at + 4, at + 8);
+    if (type === 'iTXt') {
+      const body = buf.subarray(at + 8, Math.min(buf.length, at + 8 + len));
+      if (body.subarray(0, key.length).equals(key) && body[key.length] === 0) {
+        const lang = body.indexOf(0, key.length + 2);
+        const translated = body.indexOf(0, lang + 1);
+        if (lang >= 0 && translated >= 0) return body.subarray(translated + 1);
+      }
+    }
+    if (type === 'IEND') break;
+    at += 12 + len;
+  }
+  return undefined;
 }
 
 /** Reads back the iTXt chunks of a PNG (keyword → text); for tests and for `imagebatch` tooling. */
@@ -76,6 +107,8 @@ export function sidecarName(imageName: string): string {
   return `${imageName}.json`;
 }
 
-export function sidecarJson(p: Provenance, imageName: string): string {
-  return `${JSON.stringify({ image: imageName, ...p }, null, 2)}\n`;
+/** The sidecar's text; `thoughtSignature` is the base64 the server sent, as a JSON string. */
+export function sidecarJson(p: Provenance, imageName: string, signature?: Uint8Array): string {
+  const sig = signature ? { thoughtSignature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('latin1') } : {};
+  return `${JSON.stringify({ image: imageName, ...p, ...sig }, null, 2)}\n`;
 }

@@ -97,11 +97,15 @@ export class OutputFolder {
       // No index or folder in it: the same request gives the same bytes in every output folder (and the cache).
       const provenance = { prompt: result.job.prompt, key: result.job.key, model: result.model, variant: result.job.variant };
       for (const [i, img] of result.images.entries()) {
+        // The prompt and the thoughtSignature travel inside a PNG; other formats get them in a `.json` sidecar, and
+        // so does the signature of a PNG we cannot read. The manifest records the bytes as written, metadata included.
+        const signature = img.thoughtSignature?.byteLength ? img.thoughtSignature : undefined;
         const png = img.mimeType === 'image/png';
+        const data = png ? withPngProvenance(img.data, provenance, signature) : img.data;
+        const sidecar = !png || (signature !== undefined && data === img.data);
         let name: string;
         try {
-          const companions = [...(png ? [] : [sidecarName('')]), ...(img.thoughtSignature ? [signatureName('')] : [])];
-          name = await this.names.claim(imageFileName(result.job, i + 1, count, img.mimeType), result.job.key, companions);
+          name = await this.names.claim(imageFileName(result.job, i + 1, count, img.mimeType), result.job.key, sidecar ? [sidecarName('')] : []);
         } catch (e) {
           if (!(e instanceof OutputConflictError)) throw e;
           // One job's name is blocked; the run goes on. Files already written for this answer stay (unrecorded).
@@ -111,13 +115,11 @@ export class OutputFolder {
           return entry;
         }
         const path = confinedPath(this.dir, name);
-        // The prompt travels inside the PNG; the manifest records the bytes as written, metadata included.
-        const data = png ? withPngProvenance(img.data, provenance) : img.data;
         const sha256 = sha256Hex(data);
         const linked = data === img.data && options.cache && result.from === 'cache' && (await tryMaterialize(options.cache, sha256, path));
         try {
           if (!linked) await writeFileAtomic(path, data, { fsync: true, syncDir: manifestSyncsDir });
-          if (!png) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name), { fsync: true, syncDir: manifestSyncsDir });
+          if (sidecar) await writeFileAtomic(confinedPath(this.dir, sidecarName(name)), sidecarJson(provenance, name, signature), { fsync: true, syncDir: manifestSyncsDir });
         } catch (e) {
           this.names.release(name);
           throw new StorageError(path, `cannot write image: ${(e as Error).message}`, { cause: e });
@@ -130,16 +132,7 @@ export class OutputFolder {
           const mismatch = sizeMismatch(dims, { aspectRatio: result.job.aspectRatio, imageSize: result.job.imageSize });
           if (mismatch) file.sizeMismatch = img.sizeMismatch = mismatch;
         }
-        if (img.thoughtSignature) {
-          // Outside the manifest: a signature can be a megabyte, the manifest stays small and streamable.
-          const sig = signatureName(name);
-          try {
-            await writeFileAtomic(confinedPath(this.dir, sig), img.thoughtSignature, { fsync: true, syncDir: manifestSyncsDir });
-          } catch (e) {
-            throw new StorageError(sig, `cannot write the thought signature: ${(e as Error).message}`, { cause: e });
-          }
-          file.signature = sig;
-        }
+        if (signature) file.signatureIn = data !== img.data ? name : sidecarName(name);
         img.file = name;
         img.data = data;
         img.bytes = data.byteLength;
@@ -184,12 +177,8 @@ async function tryMaterialize(cache: Pick<ImageCache, 'materialize'>, sha256: st
   }
 }
 
-const SIGNATURE_SUFFIX = '.signature';
-
-/** `0001-fox.png` → `0001-fox.png.signature`: the raw thoughtSignature of that image part. */
-export function signatureName(imageName: string): string {
-  return `${imageName}${SIGNATURE_SUFFIX}`;
-}
+/** Folders written before 2026-12 kept a thoughtSignature in `<image>.signature` (ManifestFile.signature). */
+const LEGACY_SIGNATURE_SUFFIX = '.signature';
 
 /** Only files we made: those the old manifest lists (and only inside the folder), plus our three fixed files. */
 async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<void> {
@@ -209,8 +198,8 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
         continue; // a hostile or hand-edited line naming a path outside: never delete it
       }
       await gone(p);
-      if (f.mimeType !== 'image/png') await gone(`${p}.json`); // its provenance sidecar
-      if (f.signature !== undefined) await gone(`${p}${SIGNATURE_SUFFIX}`); // its thought signature
+      if (f.signatureIn?.endsWith('.json') || f.mimeType !== 'image/png') await gone(`${p}.json`); // its provenance sidecar
+      if (f.signature !== undefined) await gone(`${p}${LEGACY_SIGNATURE_SUFFIX}`); // its thought signature (old folders)
     }
   }
   for (const name of [MANIFEST_FILE, SUMMARY_FILE, GALLERY_FILE]) await gone(join(root, name));

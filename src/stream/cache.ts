@@ -30,7 +30,13 @@ export class RunCache {
       const hit = await cache.get(this.keyOf(job));
       if (!hit) return undefined;
       const images = await Promise.all(
-        hit.images.map(async (img) => ({ mimeType: img.mimeType, data: await cache.read(img.sha256), bytes: img.bytes, sha256: img.sha256 })),
+        hit.images.map(async (img) => ({
+          mimeType: img.mimeType,
+          data: await cache.read(img.sha256),
+          bytes: img.bytes,
+          sha256: img.sha256,
+          ...(img.thoughtSignature !== undefined ? { thoughtSignature: Buffer.from(img.thoughtSignature, 'latin1') } : {}),
+        })),
       );
       return { status: 'succeeded', job, model, attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion };
     } catch (err) {

@@ -11,6 +11,7 @@ import { runToDisk } from '../../src/run-disk.ts';
 import { openInput } from '../../src/input/index.ts';
 import { InputError } from '../../src/errors.ts';
 import { readManifest } from '../../src/storage/manifest.ts';
+import { readThoughtSignature } from '../../src/storage/signature.ts';
 import { sha256Hex } from '../../src/internal/hash.ts';
 import type { ManifestEntry } from '../../src/storage/manifest.ts';
 import { filesUnder, imagesIn, isCompletePng, manifestOf, spyFetch, tempDir, withEmulator } from '../helpers/emu.ts';
@@ -44,7 +45,7 @@ describe('runToDisk against the emulator', () => {
       const input = await openInput(file);
       let summary;
       try {
-        // The default model thinks: each image gets its thoughtSignature sidecar, which must get the same safe name.
+        // The default model thinks: each image carries its thoughtSignature inside (no second file to name).
         await withEmulator({}, async (emu) => {
           summary = await runToDisk(input.jobs, { apiKey: KEY, baseUrl: emu.url, out, cacheDir: false });
         });
@@ -57,13 +58,8 @@ describe('runToDisk against the emulator', () => {
       const files = await filesUnder(out);
       const images = files.filter((f) => f.endsWith('.png'));
       assert.equal(images.length, hostile.length);
-      // Besides the images: each one's thoughtSignature sidecar (the default model thinks), under the same safe name.
       assert.deepEqual(
-        files.filter((f) => f.endsWith('.signature')).sort(),
-        images.map((f) => `${f}.signature`).sort(),
-      );
-      assert.deepEqual(
-        files.filter((f) => !f.endsWith('.png') && !f.endsWith('.signature') && !f.startsWith('gallery/')),
+        files.filter((f) => !f.endsWith('.png') && !f.startsWith('gallery/')),
         ['index.html', 'manifest.jsonl', 'summary.json'],
       );
       for (const name of images) {
@@ -157,6 +153,10 @@ describe('runToDisk against the emulator', () => {
         assert.equal(hit.attempts, 0);
         assert.equal(hit.costUsd ?? 0, 0);
         assert.equal(hit.files[0]!.sha256, one.get(p)!.files[0]!.sha256, 'the same image');
+        // A hit keeps the thoughtSignature a later edit needs (the default model thinks).
+        const sig = await readThoughtSignature(join(dir, 'two'), hit.files[0]!);
+        assert.ok(sig && sig.byteLength > 0, 'the cached answer kept its signature');
+        assert.deepEqual(sig, await readThoughtSignature(join(dir, 'one'), one.get(p)!.files[0]!));
         const data = await readFile(join(dir, 'two', hit.files[0]!.path));
         assert.equal(sha256Hex(data), hit.files[0]!.sha256);
       }

@@ -1,18 +1,19 @@
 // A thinking model's answer (thought text, a draft image, the final image with a thoughtSignature) saved whole:
-// only the final image is a file, the thought text is in the manifest, the signature in a sidecar outside it.
+// only the final image is a file, the thought text is in the manifest, the signature inside the image (not the manifest).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runToDisk } from '../../src/run-disk.ts';
 import { renderSize } from '../../src/emulator/render.ts';
+import { readThoughtSignature } from '../../src/storage/signature.ts';
 import { manifestOf, tempDir, withEmulator } from '../helpers/emu.ts';
 
 const KEY = 'thinking-test-key-0123456789';
 const THINKING_MODEL = 'gemini-nano-banana-2.1'; // a thinking model in the registry
 
 describe('thinking answers on disk', () => {
-  test('final image only, thoughts in the manifest, thoughtSignature in a sidecar, real width × height', async () => {
+  test('final image only, thoughts in the manifest, thoughtSignature inside the image, real width × height', async () => {
     await withEmulator({}, async (emu) => {
       const { dir, cleanup } = await tempDir();
       try {
@@ -23,9 +24,9 @@ describe('thinking answers on disk', () => {
           out: dir,
           cacheDir: false,
         });
-        // Images and their sidecars only (the gallery, manifest and summary are other tests' business).
+        // One file per image: no sidecar (the gallery, manifest and summary are other tests' business).
         const names = (await readdir(dir)).filter((n) => /^\d{4}-/.test(n)).sort();
-        assert.deepEqual(names, ['0000-a-lighthouse-at-dusk.png', '0000-a-lighthouse-at-dusk.png.signature', '0001-a-bowl-of-ramen.png', '0001-a-bowl-of-ramen.png.signature']);
+        assert.deepEqual(names, ['0000-a-lighthouse-at-dusk.png', '0001-a-bowl-of-ramen.png']);
         const entries = (await manifestOf(dir)).sort((a, b) => a.index - b.index);
         for (const [i, e] of entries.entries()) {
           assert.equal(e.status, 'succeeded');
@@ -36,8 +37,8 @@ describe('thinking answers on disk', () => {
           const want = renderSize(i === 0 ? '16:9' : undefined, undefined);
           assert.deepEqual([f.width, f.height], [want.width, want.height]);
           assert.equal(f.sizeMismatch, undefined);
-          assert.equal(f.signature, `${f.path}.signature`);
-          const sig = await readFile(join(dir, f.signature!), 'latin1');
+          assert.equal(f.signatureIn, f.path);
+          const sig = Buffer.from((await readThoughtSignature(dir, f))!).toString('latin1');
           assert.match(sig, /^[A-Za-z0-9+/]+=*$/);
           assert.ok(!(await readFile(join(dir, 'manifest.jsonl'), 'latin1')).includes(sig), 'the signature stays out of the manifest');
         }
@@ -47,7 +48,7 @@ describe('thinking answers on disk', () => {
     });
   });
 
-  test('the sidecar holds exactly the signature the server sent', async () => {
+  test('the image holds exactly the signature the server sent', async () => {
     await withEmulator({}, async (emu) => {
       const { dir, cleanup } = await tempDir();
       const signatures: string[] = [];
@@ -66,19 +67,19 @@ describe('thinking answers on disk', () => {
         await runToDisk(['a red kite'], { apiKey: KEY, baseUrl: emu.url, model: THINKING_MODEL, out: dir, cacheDir: false, fetch: tap });
         const [entry] = await manifestOf(dir);
         assert.equal(signatures.length, 1);
-        assert.equal(await readFile(join(dir, entry!.files[0]!.signature!), 'latin1'), signatures[0]);
+        assert.equal(Buffer.from((await readThoughtSignature(dir, entry!.files[0]!))!).toString('latin1'), signatures[0]);
       } finally {
         await cleanup();
       }
     });
   });
-  test('a million-character signature goes to its sidecar whole; the manifest line stays small', async () => {
+  test('a million-character signature goes into its image whole; the manifest line stays small', async () => {
     await withEmulator({ thoughtSignatureChars: 1_000_000 }, async (emu) => {
       const { dir, cleanup } = await tempDir();
       try {
         await runToDisk(['a red kite', 'a blue kite'], { apiKey: KEY, baseUrl: emu.url, model: THINKING_MODEL, out: dir, cacheDir: false });
         for (const e of await manifestOf(dir)) {
-          const sig = await readFile(join(dir, e.files[0]!.signature!), 'latin1');
+          const sig = Buffer.from((await readThoughtSignature(dir, e.files[0]!))!).toString('latin1');
           assert.equal(sig.length, 1_000_000);
           assert.match(sig.slice(0, 1000), /^[A-Za-z0-9+/]+$/);
         }

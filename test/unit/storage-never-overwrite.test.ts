@@ -90,15 +90,17 @@ test("a non-PNG image needs its sidecar's name free too", async () => {
   assert.ok((await lstat(join(dir, '0000-a-red-fox-2.jpg.json'))).isFile());
 });
 
-test("an image with a thought signature needs the signature file's name free too", async () => {
+test("an image whose thought signature goes to a sidecar needs the sidecar's name free too", async () => {
   const dir = await fresh();
-  await writeFile(join(dir, '0000-a-red-fox.png.signature'), 'my notes');
+  await writeFile(join(dir, '0000-a-red-fox.png.json'), 'my notes');
+  // Not a readable PNG, so its provenance and signature cannot go inside it: they go to `<image>.json`.
   const r = result('k1', 'a red fox', 'paid image');
   r.images[0]!.thoughtSignature = Buffer.from('c2lnbmF0dXJl');
   const e = await saveOne(dir, r);
   assert.equal(e.files[0]!.path, '0000-a-red-fox-2.png');
-  assert.equal(await readFile(join(dir, '0000-a-red-fox.png.signature'), 'utf8'), 'my notes');
-  assert.equal(await readFile(join(dir, '0000-a-red-fox-2.png.signature'), 'utf8'), 'c2lnbmF0dXJl');
+  assert.equal(e.files[0]!.signatureIn, '0000-a-red-fox-2.png.json');
+  assert.equal(await readFile(join(dir, '0000-a-red-fox.png.json'), 'utf8'), 'my notes');
+  assert.equal((JSON.parse(await readFile(join(dir, '0000-a-red-fox-2.png.json'), 'utf8')) as { thoughtSignature: string }).thoughtSignature, 'c2lnbmF0dXJl');
 });
 
 test('a directory at the output name fails that job (output_conflict) and the folder goes on', async () => {
