@@ -206,7 +206,9 @@ function answerParts(ctx: AnswerContext): Part[] {
   }
   const img = renderImage({ key: renderKey(ctx), ...size, format: profile.format, padToBytes: ctx.imageBytes });
   const finalPart: Part = { inlineData: { mimeType: img.mimeType, data: img.data.toString('base64') } };
-  if (profile.thinking) finalPart.thoughtSignature = signature(`${ctx.responseId}\n${req.prompt}`, ctx.signatureChars ?? 88);
+  // Seeded like the picture it signs: the same request gets the same image and signature in either mode, so a folder
+  // fetched from a batch equals the streaming one byte for byte (a real server signs each answer anew).
+  if (profile.thinking) finalPart.thoughtSignature = signature(renderKey(ctx), ctx.signatureChars ?? 88);
   parts.push(finalPart);
   return parts;
 }

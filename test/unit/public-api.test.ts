@@ -37,7 +37,7 @@ const INDEX = [
   'ThinkingSupport', 'UnpricedPart', 'Usage', 'VERSION', 'WaitOptions', 'batchStatus', 'cancelBatch', 'chooseMode', 'collectBatch', 'findModel',
   'formatIssue', 'generateImages', 'getModel', 'isApiError', 'isAuthError', 'isBatchBudgetError', 'isBillingError',
   'isImageBatchError', 'isInputError', 'isOptionError', 'isQuotaExhaustedError', 'isRunLevelError', 'listBatches', 'listModels', 'openInput', 'preflightModels',
-  'readJobs', 'readManifest', 'replacementFor', 'runBatch', 'runToDisk', 'sharedQuotaStatus', 'submitBatch', 'validateInput',
+  'readJobs', 'readManifest', 'readThoughtSignature', 'replacementFor', 'runBatch', 'runToDisk', 'sharedQuotaStatus', 'submitBatch', 'validateInput',
   'waitForBatch', 'Backend', 'VertexOptions', 'vertexBackend', 'vertexFromEnv',
 ];
 
