@@ -6,7 +6,7 @@
 // link) keeps its name and the new image gets `-2`, `-3`, ... A directory at the name is an OutputConflictError:
 // the caller records a failure for that job and the run goes on.
 import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { StorageError } from '../errors.ts';
@@ -60,6 +60,12 @@ export class OutputNames {
   private readonly claimed = new Set<string>();
   /** name → `key sha256` of every manifest line that wrote it; read on the first name found taken. */
   private owners: Promise<Map<string, Set<string>>> | undefined;
+  /**
+   * The folder's names when the first name was claimed: a name neither listed nor claimed since is free without an
+   * lstat (one per image, and one failed call with its error object, was a sixth of a batch fetch's CPU). The lock
+   * keeps other runs out; a file someone else creates in the folder during the run is not seen.
+   */
+  private listing: Promise<Set<string>> | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -71,12 +77,14 @@ export class OutputNames {
    * a JPEG or a PNG that cannot carry it), whose names must be free too unless the image is this job's own.
    */
   async claim(base: string, key: string, companions: readonly string[] = []): Promise<string> {
+    const listed = await (this.listing ??= readdir(this.dir).then((names) => new Set(names)));
     for (let n = 1; n <= MAX_SUFFIX; n++) {
       const name = withSuffix(base, n);
       if (this.claimed.has(name)) continue;
       this.claimed.add(name); // held across the awaits below; given back when unusable
       try {
         const path = confinedPath(this.dir, name);
+        if (!listed.has(name) && companions.every((suffix) => !listed.has(`${name}${suffix}`))) return name;
         const st = await lstatOrUndefined(path);
         if (st?.isDirectory() && n === 1) {
           throw new OutputConflictError(path, `${name} is a directory in the output folder; imagebatch never replaces it (rename or remove it and run again)`);
