@@ -5,6 +5,7 @@
 // does only what any fetch must: download, parse, decode, write and fsync each image, 16 at a time (no manifest,
 // no names, no folder fsync); the project's fetch is reported as a share of its throughput (median over rounds).
 // Run: node --import tsx bench/batch-fetch.ts [--n 10000] [--rounds 1] [--image-bytes 0] [--write-concurrency 16]
+import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export interface BatchFetchOptions {
   imageBytes?: number;
   /** Images written at once while reading results. @default the project's default */
   writeConcurrency?: number;
-  /** Reference-then-project rounds on the same results file; medians are reported. @default 1 */
+  /** Rounds on the same results file, reference first in odd rounds and project first in even ones; medians are reported. @default 1 */
   rounds?: number;
   /** Progress lines (stderr in the CLI). @default none */
   log?: (line: string) => void;
@@ -49,6 +50,9 @@ export interface BatchFetchRow {
   referencePerSecond: number;
   /** Median over rounds of project results/s ÷ reference results/s (each round side by side). */
   ratio: number;
+  /** The lowest and highest round's ratio. */
+  ratioMin: number;
+  ratioMax: number;
   /** Process CPU (user + system) per result, medians over rounds. */
   cpuMsPerResult: number;
   referenceCpuMsPerResult: number;
@@ -90,6 +94,15 @@ async function drain(client: GeminiClient, file: string): Promise<number> {
   let bytes = 0;
   for await (const chunk of await downloadFile(client, file)) bytes += chunk.byteLength;
   return bytes;
+}
+
+/**
+ * Writes back what earlier steps left dirty (the render, the other half's files) before a timed half starts, so
+ * neither half pays for the other's write-back. Nothing is deleted before every round is done either: a half never
+ * runs while the file system frees the other's files (this machine mounts it with `discard`).
+ */
+function settleDisk(): void {
+  spawnSync('sync', { stdio: 'ignore' });
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
@@ -142,21 +155,22 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     let peakRss = 0;
     let baseHeap = Infinity;
     let baseRss = Infinity;
-    for (let round = 0; round < rounds; round++) {
-      // The reference, then the project, on the same file: side by side, the same disk weather.
-      const refDir = join(root, 'reference');
+    const reference = async (round: number) => {
       const refMem = sampleMemory(10);
-      const refCpu = process.cpuUsage();
-      const refStarted = performance.now();
-      const refWritten = await referenceWrite(gemini, file, refDir, 16);
-      const ref = (performance.now() - refStarted) / 1000;
-      const refCpuMs = cpuMs(process.cpuUsage(refCpu));
+      settleDisk();
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const written = await referenceWrite(gemini, file, join(root, `reference-${round}`), 16);
+      const seconds = (performance.now() - started) / 1000;
+      const cpuUsed = cpuMs(process.cpuUsage(cpu));
       refMem.stop();
-      if (refWritten !== n) throw new Error(`reference wrote ${refWritten} of ${n}`);
-      await rm(refDir, { recursive: true, force: true });
-
+      if (written !== n) throw new Error(`reference wrote ${written} of ${n}`);
+      return { seconds, cpuMs: cpuUsed };
+    };
+    const project = async (round: number) => {
       const out = join(root, `out-${round}`);
       await cp(pristine, out, { recursive: true });
+      settleDisk();
       globalThis.gc?.();
       const base = process.memoryUsage();
       baseHeap = Math.min(baseHeap, base.heapUsed);
@@ -171,19 +185,32 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
         mem.stop();
       }
       const seconds = (performance.now() - started) / 1000;
-      const projectCpuMs = cpuMs(process.cpuUsage(cpu));
+      const cpuUsed = cpuMs(process.cpuUsage(cpu));
       if (saved !== n) throw new Error(`saved ${saved} of ${n}`);
-      await rm(out, { recursive: true, force: true });
       peakHeap = Math.max(peakHeap, mem.peaks.heapUsed);
       peakRss = Math.max(peakRss, mem.peaks.rss);
-      refSeconds.push(ref);
-      projectSeconds.push(seconds);
-      ratios.push(ref / seconds);
-      refCpuPer.push(refCpuMs / n);
-      projectCpuPer.push(projectCpuMs / n);
+      return { seconds, cpuMs: cpuUsed };
+    };
+    for (let round = 0; round < rounds; round++) {
+      // Side by side on the same file, the order alternating by round: this machine's disk has weather (the same
+      // fsynced write costs 0.2 ms of CPU one minute and 1.2 the next), so each round's ratio is of neighbours.
+      let ref: { seconds: number; cpuMs: number };
+      let own: { seconds: number; cpuMs: number };
+      if (round % 2 === 0) {
+        ref = await reference(round);
+        own = await project(round);
+      } else {
+        own = await project(round);
+        ref = await reference(round);
+      }
+      refSeconds.push(ref.seconds);
+      projectSeconds.push(own.seconds);
+      ratios.push(ref.seconds / own.seconds);
+      refCpuPer.push(ref.cpuMs / n);
+      projectCpuPer.push(own.cpuMs / n);
       log(
-        `round ${round + 1}/${rounds}: reference ${(n / ref).toFixed(0)} results/s (${(refCpuMs / n).toFixed(2)} ms CPU each), ` +
-          `project ${(n / seconds).toFixed(0)} results/s (${(projectCpuMs / n).toFixed(2)} ms CPU each), ÷ ${(ref / seconds).toFixed(2)}`,
+        `round ${round + 1}/${rounds}: reference ${(n / ref.seconds).toFixed(0)} results/s (${(ref.cpuMs / n).toFixed(2)} ms CPU each), ` +
+          `project ${(n / own.seconds).toFixed(0)} results/s (${(own.cpuMs / n).toFixed(2)} ms CPU each), ÷ ${(ref.seconds / own.seconds).toFixed(2)}`,
       );
     }
     const referenceSeconds = median(refSeconds);
@@ -199,6 +226,8 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       seconds,
       resultsPerSecond: n / seconds,
       ratio: median(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
       cpuMsPerResult: median(projectCpuPer),
       referenceCpuMsPerResult: median(refCpuPer),
       peakHeapMB: peakHeap / MB,
@@ -213,12 +242,12 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
 }
 
 export const TABLE_HEADER =
-  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference | CPU ms per result (reference) | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
+  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference (median, range) | CPU ms per result (reference) | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 
 export function tableRow(r: BatchFetchRow): string {
   const f = (x: number, d = 1) => x.toFixed(d);
-  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} | ${f(r.cpuMsPerResult, 2)} (${f(r.referenceCpuMsPerResult, 2)}) | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
+  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} (${f(r.ratioMin, 2)}–${f(r.ratioMax, 2)}) | ${f(r.cpuMsPerResult, 2)} (${f(r.referenceCpuMsPerResult, 2)}) | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
 }
 
 function flag(argv: string[], name: string): number | undefined {

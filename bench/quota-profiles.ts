@@ -25,15 +25,16 @@ export interface QuotaProfile {
 
 /**
  * The five profiles of issue 3 and the fast one of issue 13. Quota changes and the outage sit at fixed shares of a
- * 60-RPM run (n s). At 1,800 RPM with 0.6-s answers (18 in flight) the run has 6·n jobs: with fewer than one
- * window's worth, a fixed-window server would never push back and the bound would not hold.
+ * 60-RPM run (n s). At 1,800 RPM with 0.6-s answers (18 in flight) the run has 6·n jobs and at least three
+ * windows' worth (5,400): with about one window's worth, a fixed-window server would never push back and the bound
+ * (n / rate) would not be a bound.
  */
 export function quotaProfiles(n: number): QuotaProfile[] {
   const t60 = (n * 60) / 60; // emulated seconds a 60-RPM run needs
   return [
     { name: '60 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 60 }] },
     { name: '300 RPM', n, latencyS: 20, quota: [{ atS: 0, requestsPerMinute: 300 }] },
-    { name: '1800 RPM, 0.6 s', n: 6 * n, latencyS: 0.6, quota: [{ atS: 0, requestsPerMinute: 1800 }], maxRealRps: 150 },
+    { name: '1800 RPM, 0.6 s', n: Math.max(6 * n, 5400), latencyS: 0.6, quota: [{ atS: 0, requestsPerMinute: 1800 }], maxRealRps: 150 },
     {
       name: '60→20→60 RPM',
       n,

@@ -27,7 +27,11 @@ export interface QuotaBenchOptions {
   reps?: number;
   /** Runs of the seed pattern, the longest runner (its medians come from these). @default 1 */
   seedReps?: number;
-  /** Real seconds a run should take: each run's timeScale is chosen from its bound. @default 8 */
+  /**
+   * Real seconds a run should take: each run's timeScale is chosen from its bound. Below ~30 s a few real
+   * milliseconds of HTTP become hundreds of emulated ones and the emulator half measures the compression (slow start
+   * keeps starting after the quota ran out), not the scheduler. @default 30
+   */
   targetRealS?: number;
   /** Only profiles whose name contains this. @default all */
   profileFilter?: string;
@@ -133,7 +137,7 @@ export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<{ emulat
   const n = o.n ?? 1000;
   const reps = o.reps ?? 3;
   const seedReps = o.seedReps ?? 1;
-  const target = o.targetRealS ?? 8;
+  const target = o.targetRealS ?? 30;
   const log = o.log ?? ((l: string) => console.error(l));
   const emulator: QuotaRow[] = [];
   const virtual: QuotaRow[] = [];
