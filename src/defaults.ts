@@ -44,6 +44,7 @@ export const DEFAULTS = Object.freeze({
     pollMaxMs: 60_000,
     pollFactor: 1.5,
     maxPollErrors: 20,
-    writeConcurrency: 16,
+    writeConcurrency: 64,
+    writeBufferBytes: 64 * 1024 * 1024,
   }),
 });

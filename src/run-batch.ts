@@ -56,8 +56,10 @@ export interface RunBatchOptions extends RunToDiskOptions {
   maxPollErrors?: number;
   /** See WaitOptions. @default min(1 h, a quarter of the deadline window) */
   streamMarginMs?: number;
-  /** See CollectOptions. @default 4 */
+  /** See CollectOptions. @default 64 */
   writeConcurrency?: number;
+  /** See CollectOptions. @default 64 MiB */
+  writeBufferBytes?: number;
   /** Batch progress (submitted, state changes, collection, streaming). @default none */
   onBatchEvent?: (event: BatchEvent) => void;
   /** A ready client for the batch calls. @default built from apiKey, baseUrl, fetch, timeoutMs */
@@ -97,6 +99,7 @@ export async function runBatch(jobs: JobsSource, options: RunBatchOptions = {}):
     fsync: options.fsync,
     gallery: options.gallery,
     writeConcurrency: options.writeConcurrency,
+    writeBufferBytes: options.writeBufferBytes,
     pollInitialMs: options.pollInitialMs,
     pollMaxMs: options.pollMaxMs,
     pollFactor: options.pollFactor,

@@ -78,8 +78,16 @@ export interface CollectOptions extends BatchClientOptions {
   stream?: Omit<RunToDiskOptions, 'out'>;
   /** The streaming run used by finishWithStream. @default runToDisk (through the package entry); required for finishWithStream otherwise */
   streamWith?: StreamRunner;
-  /** Images written at once while reading results (each holds one decoded answer in memory). @default 16 */
+  /**
+   * Answers written at once while reading results. Many small writes in flight let the file system group their
+   * fsyncs (bench/batch-fetch.ts: 64 costs less CPU per result than 16); writeBufferBytes bounds the memory. @default 64
+   */
   writeConcurrency?: number;
+  /**
+   * Decoded image bytes that writes in flight may hold: reading the results file waits while more are held (one
+   * answer always goes), so 4K images write a few at a time and small ones up to writeConcurrency. @default 64 MiB
+   */
+  writeBufferBytes?: number;
   /** How earlier images are checked before skipping their keys. @default 'sha256' */
   verify?: 'size' | 'sha256';
   /** Manifest fsync policy. @default 'batch' */
@@ -202,4 +210,8 @@ export function clockOf(o: BatchClientOptions): Clock {
 
 export function writeConcurrencyOf(o: CollectOptions): number {
   return count('writeConcurrency', o.writeConcurrency, DEFAULTS.batch.writeConcurrency, 1);
+}
+
+export function writeBufferBytesOf(o: CollectOptions): number {
+  return count('writeBufferBytes', o.writeBufferBytes, DEFAULTS.batch.writeBufferBytes, 1);
 }

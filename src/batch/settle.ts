@@ -13,11 +13,12 @@ import { loadResumeIndex } from '../storage/resume.ts';
 import type { Job, Result } from '../types.ts';
 import type { SpendMeter } from './budget.ts';
 import type { CollectOptions } from './options.ts';
-import { clockOf, writeConcurrencyOf } from './options.ts';
+import { clockOf, writeBufferBytesOf, writeConcurrencyOf } from './options.ts';
 import { cleanupRemote, stateOf } from './remote.ts';
 import type { BatchAnswer } from './results.ts';
 import { resultOfAnswer } from './results.ts';
 import type { BatchRecord } from './state.ts';
+import { WriteWindow } from './write-window.ts';
 import { patchRecord, readRecordJobs } from './state.ts';
 
 export interface SettleContext {
@@ -126,7 +127,7 @@ async function writeEach(
   };
   const clock = clockOf(options);
   const folder = await OutputFolder.open(dir, { fsync: options.fsync ?? DEFAULTS.fsync, now: () => new Date(clock.now()) });
-  const limit = writeConcurrencyOf(options);
+  const window = new WriteWindow(writeConcurrencyOf(options), writeBufferBytesOf(options));
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   const counts: SettleCounts = { saved: 0, skipped: 0 };
@@ -144,14 +145,20 @@ async function writeEach(
         counts.skipped++;
         continue;
       }
-      while (inflight.size >= limit) await Promise.race(inflight);
+      const result = item.make(item.job);
+      const bytes = result.status === 'succeeded' ? result.images.reduce((n, img) => n + img.data.byteLength, 0) : 0;
+      while (!window.canStart(bytes)) await Promise.race(inflight);
       if (failure) throw failure;
       signal?.throwIfAborted();
-      const p: Promise<void> = save(item.make(item.job))
+      window.start(bytes);
+      const p: Promise<void> = save(result)
         .catch((e: unknown) => {
           failure ??= e;
         })
-        .finally(() => inflight.delete(p));
+        .finally(() => {
+          window.end(bytes);
+          inflight.delete(p);
+        });
       inflight.add(p);
     }
     await Promise.all(inflight);
