@@ -59,7 +59,7 @@ export interface BatchFetchRow {
 }
 
 /** Download + parse + decode + write + fsync per image, `concurrency` at a time: the floor any fetch has to pay. */
-async function referenceWrite(client: GeminiClient, file: string, dir: string, concurrency: number): Promise<number> {
+async function referenceWrite(client: GeminiClient, files: string[], dir: string, concurrency: number): Promise<number> {
   await mkdir(dir, { recursive: true });
   const inflight = new Set<Promise<void>>();
   let written = 0;
@@ -73,7 +73,8 @@ async function referenceWrite(client: GeminiClient, file: string, dir: string, c
     }
     written++;
   };
-  for await (const line of readInlineDataLines(await downloadFile(client, file))) {
+  // One results file after the other, as collectBatch() takes a folder's batches.
+  for (const [f, file] of files.entries()) for await (const line of readInlineDataLines(await downloadFile(client, file))) {
     if (!line.ok) continue;
     const parts = (line.value as { response?: { candidates?: { content?: { parts?: { thought?: boolean; inlineData?: { data?: unknown } }[] } }[] } }).response?.candidates?.[0]?.content?.parts ?? [];
     for (const part of parts) {
@@ -81,7 +82,7 @@ async function referenceWrite(client: GeminiClient, file: string, dir: string, c
       const data = part.inlineData?.data;
       if (!(data instanceof Uint8Array)) continue;
       while (inflight.size >= concurrency) await Promise.race(inflight);
-      const p: Promise<void> = write(`${line.line}.png`, data).finally(() => inflight.delete(p));
+      const p: Promise<void> = write(`${f}-${line.line}.png`, data).finally(() => inflight.delete(p));
       inflight.add(p);
     }
   }
@@ -131,21 +132,27 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     const prompts = Array.from({ length: n }, (_, i) => `a benchmark lighthouse at dusk, number ${i}`);
     await submitBatch(prompts, { ...client, out: pristine });
     // Wait without collecting, so only the fetch is measured.
+    // Above 50,000 requests (maxRequestsPerBatch) the prompts go out as several batches, each with its results file.
     for (;;) {
-      const [s] = await batchStatus(pristine, client);
-      if (s?.state === 'BATCH_STATE_SUCCEEDED') break;
-      if (s?.state && /FAILED|CANCELLED|EXPIRED/.test(s.state)) throw new Error(`batch ended ${s.state}`);
+      const all = await batchStatus(pristine, client);
+      if (all.length > 0 && all.every((s) => s.state === 'BATCH_STATE_SUCCEEDED')) break;
+      const bad = all.find((s) => s.state && /FAILED|CANCELLED|EXPIRED/.test(s.state));
+      if (bad) throw new Error(`batch ended ${bad.state}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     const state = JSON.parse(await readFile(join(pristine, 'batch-state.json'), 'utf8')) as { batches: { name?: string }[] };
-    const name = state.batches[0]?.name;
-    const op = (await (await fetch(`${emu.url}/v1beta/${name}`, { headers: { 'x-goog-api-key': KEY } })).json()) as { response?: { responsesFile?: string } };
-    const file = op.response?.responsesFile;
-    if (!file) throw new Error(`no responses file for ${name}`);
+    const files: string[] = [];
+    for (const { name } of state.batches) {
+      const op = (await (await fetch(`${emu.url}/v1beta/${name}`, { headers: { 'x-goog-api-key': KEY } })).json()) as { response?: { responsesFile?: string } };
+      const file = op.response?.responsesFile;
+      if (!file) throw new Error(`no responses file for ${name}`);
+      files.push(file);
+    }
     const gemini = new GeminiClient({ apiKey: KEY, baseUrl: emu.url });
-    log(`rendering the results file once (${n} lines)`);
-    // The first download waits for the whole render before its headers (100,000 lines: minutes).
-    const resultsBytes = await drain(new GeminiClient({ apiKey: KEY, baseUrl: emu.url, timeoutMs: 3_600_000 }), file);
+    log(`rendering the results once (${n} lines in ${files.length} file${files.length > 1 ? 's' : ''})`);
+    // The first download waits for the whole render before its headers (50,000 lines: minutes).
+    let resultsBytes = 0;
+    for (const file of files) resultsBytes += await drain(new GeminiClient({ apiKey: KEY, baseUrl: emu.url, timeoutMs: 3_600_000 }), file);
     const refSeconds: number[] = [];
     const projectSeconds: number[] = [];
     const ratios: number[] = [];
@@ -160,7 +167,7 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       settleDisk();
       const cpu = process.cpuUsage();
       const started = performance.now();
-      const written = await referenceWrite(gemini, file, join(root, `reference-${round}`), 16);
+      const written = await referenceWrite(gemini, files, join(root, `reference-${round}`), 16);
       const seconds = (performance.now() - started) / 1000;
       const cpuUsed = cpuMs(process.cpuUsage(cpu));
       refMem.stop();
