@@ -38,9 +38,12 @@ export function outcomeOfAnswer(answer: BatchAnswer, redact: (s: string) => stri
   return outcomeFromResponse(answer.response, { redact });
 }
 
-/** The Result of one answered request. latencyMs is the batch's turnaround (one request has no latency of its own). */
+/**
+ * The Result of one answered request, to be saved (its images' sha256 is filled by OutputFolder.save, which hashes
+ * the bytes it writes). latencyMs is the batch's turnaround (one request has no latency of its own).
+ */
 export function resultOfAnswer(job: Job, model: string, answer: BatchAnswer, latencyMs: number, redact: (s: string) => string, pricePerImageUsd?: number): Result {
-  return resultOf(job, outcomeOfAnswer(answer, redact), { model, attempts: 1, latencyMs, mode: 'batch', pricePerImageUsd });
+  return resultOf(job, outcomeOfAnswer(answer, redact), { model, attempts: 1, latencyMs, mode: 'batch', pricePerImageUsd, hashImages: false });
 }
 
 /** Failures worth another try in streaming mode: everything but a safety block (terminal in both modes). */

@@ -15,6 +15,11 @@ export interface ResultMeta {
   mode: PricedMode;
   /** USD per image for a model the registry has no price for. @default none (its cost is unknown: costUsd undefined) */
   pricePerImageUsd?: number;
+  /**
+   * Hash each image now. A caller whose results all go through OutputFolder.save passes false: save hashes the bytes
+   * it writes (provenance included) and fills sha256, so hashing here would only be thrown away. @default true
+   */
+  hashImages?: boolean;
 }
 
 /** The Result of one answered job, priced for the mode it was sent in. */
@@ -31,7 +36,7 @@ export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
         mimeType: img.mimeType,
         data: img.data,
         bytes: img.data.byteLength,
-        sha256: sha256Hex(img.data),
+        sha256: meta.hashImages === false ? '' : sha256Hex(img.data),
         ...(img.thoughtSignature ? { thoughtSignature: img.thoughtSignature } : {}),
       })),
       text: outcome.text,

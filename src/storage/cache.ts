@@ -95,11 +95,12 @@ export class ImageCache {
   }
 
   /** Stores the blobs (skipping ones already present) and then the entry, so an entry never points at a missing blob. */
-  async put(key: string, answer: { images: ImageData[]; text: string[]; usage?: Usage; modelVersion?: string }): Promise<void> {
+  async put(key: string, answer: { images: (ImageData & { sha256?: string })[]; text: string[]; usage?: Usage; modelVersion?: string }): Promise<void> {
     const entryPath = this.entryPath(key);
     const images: CachedAnswer['images'] = [];
     for (const img of answer.images) {
-      const sha256 = sha256Hex(img.data);
+      // A Result's images come hashed already (core/result.ts); hashing them again would only repeat it.
+      const sha256 = img.sha256 || sha256Hex(img.data);
       const path = this.blobPath(sha256);
       const st = await stat(path).catch(() => undefined);
       if (!st || st.size !== img.data.byteLength) {

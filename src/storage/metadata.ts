@@ -17,18 +17,22 @@ export function isPng(data: Uint8Array): boolean {
   return data.length > 33 && PNG_SIGNATURE.every((b, i) => data[i] === b);
 }
 
-function chunk(type: string, body: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])) >>> 0, 0);
-  return Buffer.concat([head, body, crc]);
-}
-
-/** An uncompressed international text chunk: keyword, flags, empty language and translated keyword, UTF-8 text. */
+/**
+ * An uncompressed international text chunk (keyword, flags, empty language and translated keyword, UTF-8 text),
+ * built in one buffer: a signature can be a megabyte, and every saved PNG gets three or four of these.
+ */
 function iTXt(keyword: string, text: string | Uint8Array): Buffer {
-  return chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), typeof text === 'string' ? Buffer.from(text, 'utf8') : text]));
+  const kw = Buffer.byteLength(keyword, 'latin1');
+  const len = kw + 5 + (typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.byteLength);
+  const out = Buffer.allocUnsafe(12 + len);
+  out.writeUInt32BE(len, 0);
+  out.write('iTXt', 4, 'latin1');
+  out.write(keyword, 8, 'latin1');
+  out.fill(0, 8 + kw, 13 + kw);
+  if (typeof text === 'string') out.write(text, 13 + kw, 'utf8');
+  else out.set(text, 13 + kw);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + len)) >>> 0, 8 + len); // over type and data
+  return out;
 }
 
 /** The iTXt keyword of a PNG's thoughtSignature (its text: the base64 the server sent, byte for byte). */
