@@ -130,6 +130,10 @@ async function writeEach(
   const window = new WriteWindow(writeConcurrencyOf(options), writeBufferBytesOf(options));
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
+  // One waiter woken by whichever save ends, not Promise.race over every save in flight: a race adds a reaction to
+  // each of the 64 pending saves every time the reader waits, millions of them over a large fetch.
+  let wake: (() => void) | undefined;
+  const aSaveEnds = () => new Promise<void>((resolve) => (wake = resolve));
   const counts: SettleCounts = { saved: 0, skipped: 0 };
   const save = async (result: Result) => {
     const entry = await folder.save(result);
@@ -147,7 +151,7 @@ async function writeEach(
       }
       const result = item.make(item.job);
       const bytes = result.status === 'succeeded' ? result.images.reduce((n, img) => n + img.data.byteLength, 0) : 0;
-      while (!window.canStart(bytes)) await Promise.race(inflight);
+      while (!window.canStart(bytes)) await aSaveEnds();
       if (failure) throw failure;
       signal?.throwIfAborted();
       window.start(bytes);
@@ -158,6 +162,8 @@ async function writeEach(
         .finally(() => {
           window.end(bytes);
           inflight.delete(p);
+          wake?.();
+          wake = undefined;
         });
       inflight.add(p);
     }
