@@ -28,31 +28,13 @@ export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${TEMP_PREFIX}${tempCounter.toString(16).padStart(6, '0')}.tmp`);
 }
 
-// Whole-buffer writes go through plain descriptors: a FileHandle costs several times the main-thread CPU per call,
+// Writes go through plain descriptors: a FileHandle costs several times the main-thread CPU per call,
 // which at thousands of images per second is what limits a batch fetch (bench/batch-fetch.ts).
 const openFd = promisify(openCb);
 const writeFd = (fd: number, data: Uint8Array, offset: number, length: number) =>
   new Promise<number>((resolve, reject) => writeCb(fd, data, offset, length, null, (e, n) => (e ? reject(e) : resolve(n))));
 const fsyncFd = promisify(fsyncCb);
 const closeFd = promisify(closeCb);
-
-/** Writes `data` to the new file `tmp` (created here, never an existing one) and renames it over `path`. */
-async function writeWhole(tmp: string, path: string, data: Uint8Array, fsync: boolean): Promise<void> {
-  const fd = await openFd(tmp, 'wx', 0o644); // a failure here created nothing: nothing to remove
-  let open = true;
-  try {
-    let off = 0;
-    while (off < data.byteLength) off += await writeFd(fd, data, off, data.byteLength - off);
-    if (fsync) await fsyncFd(fd);
-    open = false;
-    await closeFd(fd);
-    await rename(tmp, path);
-  } catch (e) {
-    if (open) await closeFd(fd).catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-}
 
 /**
  * Writes to a temp file next to `path`, fsyncs, renames over `path`, then fsyncs the folder (best effort: some
@@ -61,35 +43,35 @@ async function writeWhole(tmp: string, path: string, data: Uint8Array, fsync: bo
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<void> {
   const fsync = options.fsync ?? true;
-  options.signal?.throwIfAborted();
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const tmp = tempNameFor(path);
-  if (typeof data === 'string' || data instanceof Uint8Array) {
-    await writeWhole(tmp, path, typeof data === 'string' ? Buffer.from(data) : data, fsync);
-  } else {
-    await writeStream(tmp, path, data, fsync, options.signal);
+  const whole = typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : undefined;
+  const fd = await openFd(tmp, 'wx', 0o644); // a failure here created nothing: nothing to remove
+  let isOpen = true;
+  try {
+    if (whole) await writeAll(fd, whole);
+    else {
+      for await (const chunk of data as AsyncIterable<Uint8Array>) {
+        signal?.throwIfAborted();
+        await writeAll(fd, chunk);
+      }
+    }
+    if (fsync) await fsyncFd(fd);
+    isOpen = false;
+    await closeFd(fd);
+    await rename(tmp, path);
+  } catch (e) {
+    if (isOpen) await closeFd(fd).catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
   if (fsync) await (options.syncDir ?? fsyncDir)(dirname(path));
 }
 
-/** writeWhole for a stream of chunks, aborted between chunks by `signal`. */
-async function writeStream(tmp: string, path: string, data: AsyncIterable<Uint8Array>, fsync: boolean, signal: AbortSignal | undefined): Promise<void> {
-  const fh = await open(tmp, 'wx', 0o644);
-  let closed = false;
-  try {
-    for await (const chunk of data) {
-      signal?.throwIfAborted();
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-    }
-    if (fsync) await fh.sync();
-    closed = true;
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    if (!closed) await fh.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.byteLength) off += await writeFd(fd, data, off, data.byteLength - off);
 }
 
 /**

@@ -62,47 +62,36 @@ export function withPngProvenance(png: Uint8Array, p: Provenance, signature?: Ui
   return Buffer.concat([...head, sig, buf.subarray(afterIhdr)]);
 }
 
-/** The raw text bytes of one iTXt record of a PNG (uncompressed, as imagebatch writes them), or undefined. */
-export function readPngTextBytes(png: Uint8Array, keyword: string): Uint8Array | undefined {
-  if (!isPng(png)) return undefined;
+/** The iTXt records of a PNG up to IEND: keyword, whether the text is compressed, and the text's raw bytes. */
+function* iTXtRecords(png: Uint8Array): Generator<{ keyword: string; compressed: boolean; text: Buffer }> {
+  if (!isPng(png)) return;
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
-  const key = Buffer.from(`${keyword}\0`, 'latin1');
   for (let at = 8; at + 12 <= buf.length; ) {
     const len = buf.readUInt32BE(at);
     const type = buf.toString('latin1', at + 4, at + 8);
+    if (type === 'IEND') return;
     if (type === 'iTXt') {
       const body = buf.subarray(at + 8, Math.min(buf.length, at + 8 + len));
-      if (body.subarray(0, key.length).equals(key) && body[key.length] === 0) {
-        const lang = body.indexOf(0, key.length + 2);
-        const translated = body.indexOf(0, lang + 1);
-        if (lang >= 0 && translated >= 0) return body.subarray(translated + 1);
-      }
+      // keyword \0 compression-flag compression-method language \0 translated \0 text
+      const nul = body.indexOf(0);
+      const lang = body.indexOf(0, nul + 3);
+      const translated = lang < 0 ? -1 : body.indexOf(0, lang + 1);
+      if (nul >= 0 && translated >= 0) yield { keyword: body.toString('latin1', 0, nul), compressed: body[nul + 1] !== 0, text: body.subarray(translated + 1) };
     }
-    if (type === 'IEND') break;
     at += 12 + len;
   }
+}
+
+/** The raw text bytes of one iTXt record of a PNG (uncompressed, as imagebatch writes them), or undefined. */
+export function readPngTextBytes(png: Uint8Array, keyword: string): Uint8Array | undefined {
+  for (const r of iTXtRecords(png)) if (r.keyword === keyword && !r.compressed) return r.text;
   return undefined;
 }
 
 /** Reads back the iTXt chunks of a PNG (keyword → text); for tests and for `imagebatch` tooling. */
 export function readPngText(png: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
-  if (!isPng(png)) return out;
-  const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
-  for (let at = 8; at + 12 <= buf.length; ) {
-    const len = buf.readUInt32BE(at);
-    const type = buf.toString('latin1', at + 4, at + 8);
-    if (type === 'iTXt') {
-      const body = buf.subarray(at + 8, at + 8 + len);
-      const nul = body.indexOf(0);
-      // keyword \0 compression-flag compression-method language \0 translated \0 text
-      const lang = body.indexOf(0, nul + 3);
-      const translated = body.indexOf(0, lang + 1);
-      out[body.toString('latin1', 0, nul)] = body.toString('utf8', translated + 1);
-    }
-    if (type === 'IEND') break;
-    at += 12 + len;
-  }
+  for (const r of iTXtRecords(png)) out[r.keyword] = r.text.toString('utf8');
   return out;
 }
 
