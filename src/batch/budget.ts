@@ -2,7 +2,8 @@
 // is checked on the estimate before anything is sent; the answers fetched afterwards are counted as well, since the
 // estimate can be wrong (prices, retried lines), and passing the cap is said once.
 import { BatchBudgetError, OptionError } from '../errors.ts';
-import { estimateCost, knownModel } from '../report/cost.ts';
+import { refuseUnpricedBudget } from '../options.ts';
+import { estimateCost } from '../report/cost.ts';
 import type { Job } from '../types.ts';
 
 /** A cap must be a finite number ≥ 0 (the same rule as runToDisk's). */
@@ -17,10 +18,7 @@ export class BatchEstimate {
   usd = 0;
   requests = 0;
   add(job: Job, model: string, imageSize: string | undefined, maxCostUsd?: number, pricePerImage?: number): void {
-    // A cap over a price nobody knows could never hold (its answers cost "unknown", not $0).
-    if (maxCostUsd !== undefined && pricePerImage === undefined && !knownModel(model)) {
-      throw new OptionError('maxCostUsd', maxCostUsd, `a price for ${model}: the model registry has none (a model newer than this version?), so no batch estimate can count it`);
-    }
+    refuseUnpricedBudget(model, maxCostUsd, pricePerImage);
     this.usd += estimateCost(model, 1, { imageSize: job.imageSize ?? imageSize, mode: 'batch', pricePerImage });
     this.requests++;
   }

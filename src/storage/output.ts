@@ -132,7 +132,7 @@ export class OutputFolder {
           const mismatch = sizeMismatch(dims, { aspectRatio: result.job.aspectRatio, imageSize: result.job.imageSize });
           if (mismatch) file.sizeMismatch = img.sizeMismatch = mismatch;
         }
-        if (signature) file.signatureIn = data !== img.data ? name : sidecarName(name);
+        if (signature) file.signatureIn = sidecar ? sidecarName(name) : name;
         img.file = name;
         img.data = data;
         img.bytes = data.byteLength;
