@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { Base64Sink } from './base64-sink.ts';
 
+const BLOB_MARKER = `\u0000imagebatch-blob-${randomBytes(6).toString('hex')}:`;
+
 export class BodyParseError extends Error {
   /** Bytes read before the problem was found. */
   readonly bytesRead: number;
@@ -58,8 +60,9 @@ export class InlineDataReader {
   readonly #frames: Frame[] = [];
   readonly #skeleton: Uint8Array[] = [];
   readonly #blobs: Uint8Array[] = [];
-  // A per-reader nonce with a NUL: no string the server sends can be mistaken for a placeholder.
-  readonly #marker = `\u0000imagebatch-blob-${randomBytes(6).toString('hex')}:`;
+  // A nonce with a NUL: no string the server sends can be mistaken for a placeholder. Drawn once per process, not
+  // per reader: the server never sees it, and a batch results file makes one reader per line (100,000 draws).
+  readonly #marker = BLOB_MARKER;
   #bytes = 0;
   #inString = false;
   #mode: 'copy' | 'key' | 'blob' = 'copy';
@@ -75,16 +78,31 @@ export class InlineDataReader {
     // Start of the bytes of this chunk still to be copied into the skeleton (none while inside an image).
     let copyFrom = this.#inString && this.#mode === 'blob' ? Number.POSITIVE_INFINITY : 0;
     let i = 0;
+    // The next backslash at or after i in this chunk (-1: none left), found once and reused until passed: one scan
+    // of the chunk for backslashes, not one per string (which allocated a view per string).
+    let backslash = -2;
     while (i < buf.length) {
       if (this.#inString) {
         if (this.#escapePending || this.#escape !== '') {
           i = this.#continueEscape(buf, i);
           continue;
         }
-        const end = nextSpecial(buf, i);
+        if (backslash !== -1 && backslash < i) backslash = buf.indexOf(BACKSLASH, i);
+        const quote = buf.indexOf(QUOTE, i);
+        const end = backslash === -1 ? quote : quote === -1 ? backslash : Math.min(quote, backslash);
         const stop = end === -1 ? buf.length : end;
         if (this.#mode === 'blob') this.#blob.write(buf, i, stop);
-        else if (this.#mode === 'key') this.#keyParts.push(buf.subarray(i, stop));
+        else if (this.#mode === 'key') {
+          // A key read whole from one chunk with no escape (all of Gemini's keys): decoded as it is.
+          if (end !== -1 && buf[end] === QUOTE && this.#keyParts.length === 0) {
+            this.#setKey(buf.toString('utf8', i, stop));
+            i = end + 1;
+            this.#inString = false;
+            this.#mode = 'copy';
+            continue;
+          }
+          this.#keyParts.push(buf.subarray(i, stop));
+        }
         if (end === -1) {
           i = buf.length;
           break;
@@ -202,26 +220,23 @@ export class InlineDataReader {
   }
 
   #endKey(): void {
-    const top = this.#frames.at(-1);
-    if (!top) return;
     const raw = Buffer.concat(this.#keyParts).toString('utf8');
     this.#keyParts = [];
+    let key: string;
     try {
-      top.key = JSON.parse(`"${raw}"`) as string;
+      key = JSON.parse(`"${raw}"`) as string;
     } catch {
-      top.key = raw; // malformed: the skeleton parse reports it
+      key = raw; // malformed: the skeleton parse reports it
     }
+    this.#setKey(key);
+  }
+
+  #setKey(key: string): void {
+    const top = this.#frames.at(-1);
+    if (top) top.key = key;
   }
 
   #endBlob(): void {
     this.#blobs.push(this.#blob.end());
   }
-}
-
-/** Index of the next `"` or `\` at or after `from`, or -1. */
-function nextSpecial(buf: Buffer, from: number): number {
-  const q = buf.indexOf(QUOTE, from);
-  const b = q === -1 ? buf.indexOf(BACKSLASH, from) : buf.subarray(from, q).indexOf(BACKSLASH);
-  if (b === -1) return q;
-  return q === -1 ? b : from + b;
 }

@@ -64,6 +64,17 @@ describe('InlineDataReader', () => {
     assert.deepEqual(Buffer.from(data), IMG);
   });
 
+  test('keys with escapes name the same fields as plain ones, at every split point', () => {
+    const b64 = IMG.toString('base64');
+    const text = `{"candidates":[{"content":{"parts":[{"inline\\u0044ata":{"mimeType":"image/png","d\\u0061ta":"${b64}"}},{"te\\"xt":"k"}]}}]}`;
+    const want = normalise(reference(text));
+    for (let cut = 0; cut <= text.length; cut++) {
+      const got = readSplit(text, [cut]) as { candidates: { content: { parts: { inlineData?: { data: unknown } }[] } }[] };
+      assert.deepEqual(normalise(got), want, `split at ${cut}`);
+      assert.deepEqual(Buffer.from(got.candidates[0]!.content.parts[0]!.inlineData!.data as Uint8Array), IMG, `decoded at split ${cut}`);
+    }
+  });
+
   test('a million-character thoughtSignature stays raw bytes, out of the skeleton, whatever the chunking', () => {
     const sig = Buffer.from(Array.from({ length: 750_000 }, (_, i) => (i * 131) % 256)).toString('base64'); // 1,000,000 chars
     const escaped = JSON.stringify({ x: sig }).slice(6, -2).replace(/\//g, '\\/'); // some servers escape "/"
