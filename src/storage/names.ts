@@ -1,5 +1,5 @@
 // Output file names: readable, portable (Windows too) and unable to leave the output folder.
-import { resolve, sep } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { StorageError } from '../errors.ts';
 import type { Job } from '../types.ts';
 
@@ -58,8 +58,25 @@ export function imageFileName(job: Pick<Job, 'index' | 'prompt' | 'out' | 'varia
 
 /** Joins a relative name onto dir and proves the result stays inside it (throws StorageError otherwise). */
 export function confinedPath(dir: string, name: string): string {
-  const root = resolve(dir);
+  const root = resolvedRoot(dir);
+  // A plain file name (no separator, not a dot name) cannot leave the folder: joined as it is, without a resolve.
+  // Every image of a run takes this path; anything else gets the full check.
+  if (PLAIN_NAME.test(name)) return root.endsWith(sep) ? root + name : root + sep + name;
   const p = resolve(root, name);
   if (!p.startsWith(root.endsWith(sep) ? root : root + sep)) throw new StorageError(p, `refusing to write outside ${root}: ${name}`);
   return p;
+}
+
+const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** The last absolute folder resolved: a run asks for the same one for every file it writes. A relative one depends on the working directory, so it is resolved each time. */
+let lastDir: string | undefined;
+let lastRoot = '';
+function resolvedRoot(dir: string): string {
+  if (!isAbsolute(dir)) return resolve(dir);
+  if (dir !== lastDir) {
+    lastRoot = resolve(dir);
+    lastDir = dir;
+  }
+  return lastRoot;
 }

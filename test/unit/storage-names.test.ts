@@ -103,4 +103,14 @@ describe('confinedPath', () => {
       assert.throws(() => confinedPath(dir, bad), StorageError, bad);
     }
   });
+  test('joins plain names onto each folder asked for, a relative one against the working directory of the call', () => {
+    const a = resolve('/tmp/out-a');
+    const b = resolve('/tmp/out-b');
+    assert.equal(confinedPath(a, '0001-x.png'), join(a, '0001-x.png'));
+    assert.equal(confinedPath(b, '0001-x.png'), join(b, '0001-x.png'));
+    assert.equal(confinedPath(a + sep, 'y.png'), join(a, 'y.png'));
+    assert.equal(confinedPath('rel-out', 'z.png'), join(process.cwd(), 'rel-out', 'z.png'));
+    assert.equal(confinedPath(a, 'sub/w.png'), join(a, 'sub', 'w.png'), 'a name with a folder inside still resolves');
+    assert.throws(() => confinedPath(a, '..'), StorageError);
+  });
 });
