@@ -6,6 +6,7 @@ import type { Job } from '../types.ts';
 /** Letters NFKD does not decompose into ASCII. */
 const EXTRA: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', ł: 'l', þ: 'th', ı: 'i', ŋ: 'ng' };
 const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Lowercase ASCII `[a-z0-9-]`, accents transliterated, no leading/trailing '-', at most maxLength characters,
@@ -15,10 +16,13 @@ export function slugify(prompt: string, maxLength = 48): string {
   const max = Math.max(1, Math.floor(maxLength));
   // Only the head matters, and NFKD on a 100k-character prompt would be wasted work.
   const head = prompt.slice(0, max * 4).toLowerCase();
-  const ascii = head
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[^\x20-\x7e]/g, (c) => EXTRA[c] ?? '-');
+  // Printable ASCII (most prompts) is what the transliteration would give back unchanged: three passes saved.
+  const ascii = PRINTABLE_ASCII.test(head)
+    ? head
+    : head
+        .normalize('NFKD')
+        .replace(/\p{M}+/gu, '')
+        .replace(/[^\x20-\x7e]/g, (c) => EXTRA[c] ?? '-');
   let slug = ascii
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
