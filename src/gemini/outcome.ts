@@ -57,14 +57,13 @@ export function outcomeFromResponse(body: unknown, options: InterpretOptions = {
   const finishMessage = typeof candidate?.finishMessage === 'string' ? redact(candidate.finishMessage) : undefined;
 
   if (images.length > 0) {
-    return withUsage({
-      kind: 'image' as const,
-      images,
-      text: text.map(redact),
-      ...(thoughts.length > 0 ? { thoughts } : {}),
-      ...(typeof res.modelVersion === 'string' ? { modelVersion: res.modelVersion } : {}),
-      ...(typeof res.responseId === 'string' ? { responseId: res.responseId } : {}),
-    });
+    // Built field by field, not spread: every answer with a picture comes through here.
+    const o: Extract<Outcome, { kind: 'image' }> = { kind: 'image', images, text: text.map(redact) };
+    if (thoughts.length > 0) o.thoughts = thoughts;
+    if (typeof res.modelVersion === 'string') o.modelVersion = res.modelVersion;
+    if (typeof res.responseId === 'string') o.responseId = res.responseId;
+    if (usage) o.usage = usage;
+    return o;
   }
   const blockReason = res.promptFeedback?.blockReason;
   if (typeof blockReason === 'string' && blockReason !== '' && !blockReason.endsWith('_UNSPECIFIED')) {
