@@ -5,6 +5,7 @@
 // does only what any fetch must: download, parse, decode, write and fsync each image, 16 at a time (no manifest,
 // no names, no folder fsync); the project's fetch is reported as a share of its throughput (median over rounds).
 // Run: node --import tsx bench/batch-fetch.ts [--n 10000] [--rounds 1] [--image-bytes 0] [--write-concurrency 16]
+// (npm run bench runs it compiled: tsc -p bench/tsconfig.children.json, then node on its output; see bench/run.ts)
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

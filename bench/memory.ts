@@ -3,7 +3,7 @@
 // prompt file streamed through validateInput() + readJobs().
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,12 +50,16 @@ export interface MemoryRow {
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
-const COMPILED = here('../node_modules/.cache/imagebatch-bench/bench/');
+export const COMPILED = here('../node_modules/.cache/imagebatch-bench/bench/');
 
-/** tsc's output of the child and everything it imports (src/ included), for the 'compiled' runtime. */
-async function compileChildren(): Promise<void> {
+/**
+ * tsc's output of the children (bench/tsconfig.children.json) and everything they import (src/ included), for the
+ * 'compiled' runtime, with package.json beside it as the installed package has it (src/internal/version.ts reads it).
+ */
+export async function compileChildren(): Promise<void> {
   const tsc = here('../node_modules/typescript/bin/tsc');
   await promisify(execFile)(process.execPath, [tsc, '-p', here('./tsconfig.children.json')]);
+  await copyFile(here('../package.json'), here('../node_modules/.cache/imagebatch-bench/package.json'));
 }
 
 /**

@@ -37,8 +37,10 @@ function ask<T extends ChildReply['type']>(child: ChildProcess, req: ChildReques
 
 /** Starts an emulator in a child process; `schedule` changes its quota at real times after it started. */
 export async function startRemoteEmulator(options: EmulatorOptions, schedule: ScheduledQuota[] = []): Promise<RemoteEmulator> {
-  const entry = fileURLToPath(new URL('./emulator-child.ts', import.meta.url));
-  const child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Compiled benchmarks (bench/tsconfig.children.json) fork the compiled child under plain node; the source through tsx.
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = fileURLToPath(new URL(compiled ? './emulator-child.js' : './emulator-child.ts', import.meta.url));
+  const child = fork(entry, [], { execArgv: compiled ? [] : ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const { url } = await ask(child, { type: 'start', options, schedule }, 'started');
     return {
