@@ -31,9 +31,21 @@ export class BatchEstimate {
 /** The spend of the answers fetched in one collect/wait call, and whether passing the cap was already said. */
 export class SpendMeter {
   usd = 0;
+  /** Answers billed at a price imagebatch does not know (a model newer than the registry, no pricePerImageUsd). */
+  unpriced = 0;
   private warned = false;
-  /** Adds one saved result's cost; returns the warning to emit the first time the total passes the cap. */
-  add(costUsd: number, maxCostUsd: number | undefined): string | undefined {
+  private warnedUnpriced = false;
+  /**
+   * Adds one saved result's cost (undefined: unknown); returns the warning to emit the first time the total passes
+   * the cap, or the first time an answer's price is unknown under a cap (the total then leaves it out, never $0).
+   */
+  add(costUsd: number | undefined, maxCostUsd: number | undefined): string | undefined {
+    if (costUsd === undefined) {
+      this.unpriced++;
+      if (maxCostUsd === undefined || this.warnedUnpriced) return undefined;
+      this.warnedUnpriced = true;
+      return 'a fetched batch answer has no known price (a model newer than the model registry): the spend checked against --max-cost leaves such answers out; give --price-per-image to count them';
+    }
     this.usd += costUsd;
     if (maxCostUsd === undefined || this.warned || this.usd <= maxCostUsd + 1e-9) return undefined;
     this.warned = true;

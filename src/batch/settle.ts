@@ -139,7 +139,7 @@ async function writeEach(
     const entry = await folder.save(result);
     counts.saved++;
     const at = clock.now();
-    const over = ctx.spend?.add(result.costUsd ?? 0, options.maxCostUsd);
+    const over = ctx.spend?.add(result.costUsd, options.maxCostUsd);
     if (over) options.onEvent?.({ type: 'warning', message: over, at });
     options.onEvent?.(savedEvent(result, entry, at));
   };

@@ -30,7 +30,7 @@ import { formatMs, summaryLines } from './progress.ts';
 import { installStopHandlers } from './signals.ts';
 import { batchLine, deadlineFlag, statusLine } from './batch-format.ts';
 import { cliMessage, givenBy, reportConflicts, submitConflicts } from './conflicts.ts';
-import { IMAGE_SIZE_HELP, MODEL_HELP, THINKING_HELP, inputOptions, ttyHint } from './input-flags.ts';
+import { IMAGE_SIZE_HELP, MODEL_HELP, PRICE_PER_IMAGE_HELP, THINKING_HELP, inputOptions, ttyHint, unpricedCapLines } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 
 interface CommonFlags {
@@ -46,6 +46,7 @@ interface CollectFlags extends CommonFlags {
   maxPoll: number;
   name?: string;
   maxCost?: number;
+  pricePerImage?: number;
 }
 
 interface SubmitFlags extends CollectFlags, InputFlags {
@@ -77,7 +78,8 @@ export function addBatchCommands(program: Command): void {
       .option('--poll <seconds>', `first status poll interval (grows ×${DEFAULTS.batch.pollFactor})${dflt(DEFAULTS.batch.pollInitialMs / 1000)}`, positive)
       .option('--max-poll <seconds>', `longest status poll interval${dflt(DEFAULTS.batch.pollMaxMs / 1000)}`, positive)
       .option('--name <batch>', 'only this batch (batches/<id>)')
-      .option('--max-cost <usd>', 'submit: refuse a batch whose estimate at batch prices passes this (exit 2); fetched answers past it are flagged', nonNegative);
+      .option('--max-cost <usd>', 'submit: refuse a batch whose estimate at batch prices passes this (exit 2); fetched answers past it are flagged', nonNegative)
+      .option('--price-per-image <usd>', `${PRICE_PER_IMAGE_HELP}; in batch mode, the price as billed there`, nonNegative);
 
   collecting(batch.command('submit').argument('<file>', 'prompts (.txt, .jsonl, .csv or -)'))
     .description('submit the prompts not yet done in --out as batch jobs, record them in --out, and return')
@@ -201,6 +203,7 @@ function waitOptions(flags: CollectFlags, signal: AbortSignal, emulator?: Emulat
     pollInitialMs: emulator ? Math.min(secondsToMs(flags.poll) ?? DEFAULTS.batch.pollInitialMs, 200) : secondsToMs(flags.poll),
     pollMaxMs: secondsToMs(flags.maxPoll),
     maxCostUsd: flags.maxCost,
+    pricePerImageUsd: flags.pricePerImage,
     onBatchEvent: p.batch,
     onEvent: (e) => {
       // A budget warning is worth a line even without --json.
@@ -232,6 +235,12 @@ async function waitCommand(flags: CollectFlags, wait: boolean, emulator?: Emulat
 async function submitCommand(file: string, flags: SubmitFlags): Promise<number> {
   if (file === '-') ttyHint(err);
   const input = await openInput(file, inputOptions(flags));
+  const refusal = unpricedCapLines(input.models, flags.maxCost, flags.pricePerImage);
+  if (refusal.length > 0) {
+    for (const l of refusal) err(l);
+    await input.cleanup();
+    return EXIT.usage;
+  }
   const emulator = flags.emulator ? await startEmulator({}) : undefined;
   try {
     if (emulator && !flags.json) err(`emulator: ${emulator.url} (built in: it stops with this command, so results are fetched now)`);
@@ -255,6 +264,7 @@ async function submitCommand(file: string, flags: SubmitFlags): Promise<number> 
       inlineMaxRequests: flags.inlineMax,
       maxRequestsPerBatch: flags.maxRequests,
       maxCostUsd: flags.maxCost,
+      pricePerImageUsd: flags.pricePerImage,
       maxReferenceBytes: flags.maxReferenceBytes,
       // Checked above (a 404 is exit 2 with the CLI's message): the library need not ask again.
       preflight: false,

@@ -6,7 +6,6 @@ import type { Emulator } from '../emulator/index.ts';
 import { GeminiClient, ModelNotFoundError, preflightModels, formatIssue, isImageBatchError, isInputError, openInput, vertexBackend, vertexFromEnv } from '../index.ts';
 import type { Backend, RunSummary } from '../index.ts';
 import { EXIT, exitCodeFor } from './exit.ts';
-import { knownModel } from '../report/cost.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { dflt, int, nonNegative, oneOf, positive, secondsToMs } from './flags.ts';
 import { dryRun } from './dry-run.ts';
@@ -17,7 +16,7 @@ import type { ModeFlags } from './batch.ts';
 import { deadlineFlag } from './batch-format.ts';
 import { cliMessage, generateConflicts, givenBy, reportConflicts } from './conflicts.ts';
 import type { Given } from './conflicts.ts';
-import { IMAGE_SIZE_HELP, MODEL_HELP, THINKING_HELP, inputOptions, ttyHint } from './input-flags.ts';
+import { IMAGE_SIZE_HELP, MODEL_HELP, PRICE_PER_IMAGE_HELP, THINKING_HELP, inputOptions, ttyHint, unpricedCapLines } from './input-flags.ts';
 import type { InputFlags } from './input-flags.ts';
 import { addSharedQuotaOptions, sharedQuotaOption } from './quota.ts';
 import type { SharedQuotaFlags } from './quota.ts';
@@ -81,7 +80,7 @@ export function addGenerateCommand(program: Command): void {
     .option('--grace <seconds>', `after Ctrl-C, how long in-flight requests may finish${dflt(DEFAULTS.graceMs / 1000)}`, nonNegative)
     .option('--dry-run', 'count requests, images and estimated cost; send nothing', false)
     .option('--max-cost <usd>', 'stop scheduling new work before the spend passes this (exit 3); batch: refuse a batch estimated above it (exit 2)', nonNegative)
-    .option('--price-per-image <usd>', 'price of one image for a model newer than the model registry (required with --max-cost for such a model)', nonNegative)
+    .option('--price-per-image <usd>', PRICE_PER_IMAGE_HELP, nonNegative)
     .option('--template <text>', 'fill "{column}" from each CSV/JSONL row; {a|b} alternatives expand')
     .option('--variants <n>', `images per prompt (separate requests)${dflt(DEFAULTS.variants)}`, int())
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['txt', 'jsonl', 'csv']))
@@ -135,11 +134,9 @@ export async function runGenerate(file: string, flags: GenerateFlags, given: Giv
     }
     throw e;
   }
-  // A budget over a price nobody knows would count every image as $0 and never stop (a model newer than the registry).
-  const unpriced = flags.maxCost !== undefined && flags.pricePerImage === undefined ? input.models.filter((m) => !knownModel(m)) : [];
-  if (unpriced.length > 0) {
-    err(`imagebatch: --max-cost needs a price, and the model registry has none for ${unpriced.join(', ')} (newer than this version?).`);
-    err('Give --price-per-image <usd>, or pick a model from `imagebatch models`. Nothing was sent.');
+  const refusal = unpricedCapLines(input.models, flags.maxCost, flags.pricePerImage);
+  if (refusal.length > 0) {
+    for (const l of refusal) err(l);
     await input.cleanup();
     return EXIT.usage;
   }

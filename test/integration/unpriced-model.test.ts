@@ -84,6 +84,34 @@ describe('a model the registry does not know', () => {
     }
   });
 
+  test('CLI batch: --max-cost without a price is exit 2 naming --price-per-image; with one, submit and wait count it', async () => {
+    const dir = await tempDir('ib-unpriced-');
+    try {
+      await withEmulator({ apiKey: KEY, models: [...DEFAULT_MODELS, FUTURE] }, async (emu) => {
+        const file = join(dir.dir, 'p.jsonl');
+        await writeFile(file, `${JSON.stringify({ prompt: 'a cat' })}\n${JSON.stringify({ prompt: 'a dog', model: FUTURE })}\n`);
+        const env = { GEMINI_API_KEY: KEY };
+        const refused = await runCli(['batch', 'submit', file, '--base-url', emu.url, '--max-cost', '1', '--out', 'out'], { cwd: dir.dir, env, timeoutMs: 30_000 });
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, new RegExp(`registry has none for ${FUTURE}`));
+        assert.match(refused.stderr, /--price-per-image/);
+        assert.equal(emu.counters.byRoute.batchCreate ?? 0, 0, 'nothing submitted');
+        const ok = await runCli(['batch', 'submit', file, '--base-url', emu.url, '--max-cost', '1', '--price-per-image', '0.02', '--out', 'out', '--wait', '--poll', '0.05'], {
+          cwd: dir.dir,
+          env,
+          timeoutMs: 60_000,
+        });
+        assert.equal(ok.code, 0, ok.stderr);
+        const entries = await manifestOf(join(dir.dir, 'out'));
+        assert.equal(entries.length, 2);
+        assert.equal(entries.find((e) => e.prompt === 'a dog')?.costUsd, 0.02, 'the given price, as billed in batch mode');
+        assert.ok((entries.find((e) => e.prompt === 'a cat')?.costUsd ?? 0) > 0, 'the registry price for the known model');
+      });
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   test('CLI: its cost is "unknown" in the progress lines, the closing summary and summary.json, never $0.0000', async () => {
     const dir = await tempDir('ib-unpriced-');
     try {
