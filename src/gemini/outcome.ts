@@ -3,6 +3,7 @@
 import { ApiError, AuthError, PermissionError } from '../errors.ts';
 import { systemClock } from '../internal/clock.ts';
 import { parseDurationMs } from '../internal/duration.ts';
+import { signatureBytes } from '../internal/signature-text.ts';
 import type { ErrorOutcome, ErrorReason, ImageData, Outcome, QuotaViolationInfo, Usage } from '../types.ts';
 import type { Candidate, GenerateContentResponse, Part, QuotaViolation, UsageMetadata } from './wire.ts';
 import { defaultRedactor } from '../internal/redact.ts';
@@ -241,7 +242,7 @@ function imageFrom(part: Part): ImageData | undefined {
   const image: ImageData = { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), mimeType: d.mimeType };
   // A string from JSON, or the raw bytes the streaming reader kept aside (never a million-character string).
   const sig: unknown = part.thoughtSignature;
-  if (typeof sig === 'string' && sig !== '') image.thoughtSignature = Buffer.from(sig, 'latin1');
+  if (typeof sig === 'string' && sig !== '') image.thoughtSignature = signatureBytes(sig);
   else if (sig instanceof Uint8Array && sig.length > 0) image.thoughtSignature = sig;
   return image;
 }

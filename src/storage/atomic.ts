@@ -28,8 +28,8 @@ export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${TEMP_PREFIX}${tempCounter.toString(16).padStart(6, '0')}.tmp`);
 }
 
-// Writes go through plain descriptors: a FileHandle costs several times the main-thread CPU per call,
-// which at thousands of images per second is what limits a batch fetch (bench/batch-fetch.ts).
+// Writes go through plain descriptors: one object and promise less per call than a FileHandle, on the path every
+// image takes. The difference measured in a batch fetch was within this machine's noise (BENCHMARKS.md, issue 13).
 const openFd = promisify(openCb);
 const writeFd = (fd: number, data: Uint8Array, offset: number, length: number) =>
   new Promise<number>((resolve, reject) => writeCb(fd, data, offset, length, null, (e, n) => (e ? reject(e) : resolve(n))));

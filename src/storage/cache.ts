@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { OptionError, StorageError } from '../errors.ts';
 import { sha256Hex, stableHash } from '../internal/hash.ts';
+import { signatureText } from '../internal/signature-text.ts';
 import type { ImageData, Usage } from '../types.ts';
 import { fsyncDir, removeOrphanTemps, tempNameFor, writeFileAtomic } from './atomic.ts';
 
@@ -109,7 +110,7 @@ export class ImageCache {
         // Outputs may be hard links to this blob: read-only keeps an in-place edit of an output from changing it.
         await chmod(path, 0o444).catch(() => {});
       }
-      const sig = img.thoughtSignature?.byteLength ? { thoughtSignature: Buffer.from(img.thoughtSignature.buffer, img.thoughtSignature.byteOffset, img.thoughtSignature.byteLength).toString('latin1') } : {};
+      const sig = img.thoughtSignature?.byteLength ? { thoughtSignature: signatureText(img.thoughtSignature) } : {};
       images.push({ sha256, mimeType: img.mimeType, bytes: img.data.byteLength, ...sig });
     }
     const entry: CachedAnswer = { images, text: answer.text };

@@ -3,6 +3,7 @@
 // A part's thoughtSignature (what a later multi-turn edit of that image must send back) travels the same way: one
 // durable file per PNG, not two, and a copied image keeps what is needed to go on editing it.
 import { crc32 } from 'node:zlib';
+import { signatureText } from '../internal/signature-text.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -102,6 +103,6 @@ export function sidecarName(imageName: string): string {
 
 /** The sidecar's text; `thoughtSignature` is the base64 the server sent, as a JSON string. */
 export function sidecarJson(p: Provenance, imageName: string, signature?: Uint8Array): string {
-  const sig = signature ? { thoughtSignature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('latin1') } : {};
+  const sig = signature ? { thoughtSignature: signatureText(signature) } : {};
   return `${JSON.stringify({ image: imageName, ...p, ...sig }, null, 2)}\n`;
 }

@@ -198,7 +198,7 @@ async function clearPreviousRun(root: string, signal?: AbortSignal): Promise<voi
         continue; // a hostile or hand-edited line naming a path outside: never delete it
       }
       await gone(p);
-      if (f.signatureIn?.endsWith('.json') || f.mimeType !== 'image/png') await gone(`${p}.json`); // its provenance sidecar
+      if (f.signatureIn?.endsWith('.json') || f.mimeType !== 'image/png') await gone(sidecarName(p)); // its provenance sidecar
       if (f.signature !== undefined) await gone(`${p}${LEGACY_SIGNATURE_SUFFIX}`); // its thought signature (old folders)
     }
   }

@@ -1,6 +1,7 @@
 // Reading back the thoughtSignature saved with an image: what a later multi-turn edit of that image must send.
 import { readFile } from 'node:fs/promises';
 import { StorageError } from '../errors.ts';
+import { signatureBytes } from '../internal/signature-text.ts';
 import type { ManifestFile } from './manifest.ts';
 import { SIGNATURE_KEYWORD, readPngTextBytes } from './metadata.ts';
 import { confinedPath } from './names.ts';
@@ -18,7 +19,7 @@ export async function readThoughtSignature(dir: string, file: Pick<ManifestFile,
     const data = await readFile(path);
     if (file.signatureIn.endsWith('.json')) {
       const sig: unknown = (JSON.parse(data.toString('utf8')) as { thoughtSignature?: unknown }).thoughtSignature;
-      if (typeof sig === 'string') return Buffer.from(sig, 'latin1');
+      if (typeof sig === 'string') return signatureBytes(sig);
     } else {
       const sig = readPngTextBytes(data, SIGNATURE_KEYWORD);
       if (sig) return sig;

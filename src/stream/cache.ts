@@ -2,6 +2,7 @@
 // token), an answer from the API is stored. The cache saves money but is never worth a run: when it fails
 // (unwritable folder, a blob gone between lookup and read) the run says so once and goes on without it.
 import { CacheMismatchError } from '../storage/cache.ts';
+import { signatureBytes } from '../internal/signature-text.ts';
 import type { ImageCache } from '../storage/cache.ts';
 import type { Job, Result } from '../types.ts';
 
@@ -35,7 +36,7 @@ export class RunCache {
           data: await cache.read(img.sha256),
           bytes: img.bytes,
           sha256: img.sha256,
-          ...(img.thoughtSignature !== undefined ? { thoughtSignature: Buffer.from(img.thoughtSignature, 'latin1') } : {}),
+          ...(img.thoughtSignature !== undefined ? { thoughtSignature: signatureBytes(img.thoughtSignature) } : {}),
         })),
       );
       return { status: 'succeeded', job, model, attempts: 0, latencyMs: 0, images, text: hit.text, usage: hit.usage, costUsd: 0, from: 'cache', modelVersion: hit.modelVersion };
