@@ -84,6 +84,9 @@ export class ManifestWriter {
   private waiting: { line: Buffer; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private unsynced = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The 'batch' fsync in progress, beside the writes; `again`: lines were written while it ran. */
+  private syncing: Promise<void> | undefined;
+  private again = false;
   private closed = false;
   private failure: unknown;
 
@@ -150,7 +153,8 @@ export class ManifestWriter {
       if (written >= 0 && written < bytes.length) this.failure = new StorageError(this.path, `short write to the manifest (${written} of ${bytes.length} bytes): is the disk full?`);
       if (this.failure) throw this.failure;
       this.unsynced += group.length;
-      if (this.policy === 'always' || this.unsynced >= BATCH_LINES) await this.syncNow();
+      if (this.policy === 'always') await this.syncNow();
+      else if (this.unsynced >= BATCH_LINES) this.syncBeside();
       else this.schedule();
     } catch (e) {
       for (const w of group) w.reject(e);
@@ -162,6 +166,7 @@ export class ManifestWriter {
   /** Waits for every append and fsyncs. */
   async flush(): Promise<void> {
     await this.chain;
+    await this.syncing;
     if (this.failure) throw this.failure;
     await this.syncNow();
   }
@@ -181,12 +186,37 @@ export class ManifestWriter {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.chain = this.chain.then(() => this.syncNow()).catch((e: unknown) => {
-        this.failure = e;
-      });
+      this.syncBeside();
     }, BATCH_MS);
     // A pending fsync must not keep the process alive; the data is already written to the OS.
     this.timer.unref();
+  }
+
+  /**
+   * With 'batch', an fsync runs beside the writes instead of in line with them: the appends that triggered it
+   * resolve at once (their durability is the batch's, by contract), and the lines after them are written while it
+   * runs. In line, every 50th line held the writer, and with it up to 50 savers and the fetch's whole write window,
+   * for a folder fsync and a manifest fsync (BENCHMARKS.md, issue 13). One fsync at a time; lines written meanwhile
+   * get the next one. A failure is kept and fails the next append or flush.
+   */
+  private syncBeside(): void {
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    const run = async () => {
+      do {
+        this.again = false;
+        await this.syncNow();
+      } while (this.again);
+    };
+    this.syncing = run()
+      .catch((e: unknown) => {
+        this.failure ??= new StorageError(this.path, `cannot fsync the manifest: ${(e as Error).message}`, { cause: e });
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 
   private async syncNow(): Promise<void> {

@@ -1,10 +1,11 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManifestWriter, readManifest, type ManifestEntry } from '../../src/storage/manifest.ts';
+import { StorageError } from '../../src/errors.ts';
 
 let root: string;
 before(async () => {
@@ -115,6 +116,58 @@ describe('ManifestWriter', () => {
     await always.flush();
     assert.equal(log.length, 6, 'nothing unsynced: no folder fsync either');
     await always.close();
+  });
+
+  test("'batch': the 50th line's fsync runs beside the writes; appends do not wait for it, flush does, a failed one fails the next append", async () => {
+    const dir = await fresh();
+    const real = await open(join(dir, 'manifest.jsonl'), 'a');
+    const log: string[] = [];
+    let release!: () => void;
+    let fail = false;
+    const handle = {
+      write: async (b: Buffer) => {
+        log.push(`write ${b.toString().split('\n').length - 1}`);
+        return real.write(b);
+      },
+      sync: async () => {
+        log.push('fsync start');
+        await new Promise<void>((r) => (release = r));
+        log.push('fsync end');
+        if (fail) throw new Error('EIO');
+        await real.sync();
+      },
+      close: () => real.close(),
+    } as unknown as FileHandle;
+    // The 100-ms fsync timer never fires here: only the 50-line rule and flush start an fsync.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const w = ManifestWriter.overHandle(join(dir, 'manifest.jsonl'), handle, { fsync: 'batch' });
+    // 50 lines written one at a time: the 50th starts an fsync, which is held.
+    for (let i = 0; i < 50; i++) await w.append(entry(`k${i}`));
+    assert.equal(log.at(-1), 'fsync start', 'the 50th line started an fsync');
+    // While it is held, more appends are written and resolve.
+    await w.append(entry('k50'));
+    await w.append(entry('k51'));
+    assert.deepEqual(log.slice(-2), ['write 1', 'write 1'], 'lines written while the fsync runs');
+    let flushed = false;
+    const flushing = w.flush().then(() => (flushed = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(flushed, false, 'flush waits for the fsync in progress');
+    release();
+    // The running fsync ends, then the lines written during it get their own (held again until released).
+    await new Promise((r) => setImmediate(r));
+    while (log.filter((l) => l === 'fsync start').length < 2) await new Promise((r) => setImmediate(r));
+    release();
+    await flushing;
+    assert.equal(log.filter((l) => l === 'fsync end').length, 2, 'the lines written during the first fsync got a second one');
+    assert.deepEqual((await collect(dir)).keys, Array.from({ length: 52 }, (_, i) => `k${i}`));
+    // A failed fsync beside the writes fails the next append.
+    fail = true;
+    for (let i = 52; i < 102; i++) await w.append(entry(`k${i}`));
+    release();
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(w.append(entry('late')), (e: unknown) => e instanceof StorageError && /cannot fsync the manifest: EIO/.test(e.message));
+    mock.timers.reset();
+    await real.close();
   });
 
   test('reopening appends after existing lines', async () => {
