@@ -4,7 +4,7 @@
 // then serves, so neither half measures its PNG encoder. In the same run, on the same results file, a REFERENCE writer
 // does only what any fetch must: download, parse, decode, write and fsync each image, 16 at a time (no manifest,
 // no names, no folder fsync); the project's fetch is reported as a share of its throughput (median over rounds).
-// Run: node --import tsx bench/batch-fetch.ts [--n 10000] [--rounds 1] [--image-bytes 0] [--write-concurrency 16]
+// Run: node --import tsx bench/batch-fetch.ts [--n 10000] [--rounds 1] [--image-bytes 0] [--write-concurrency 16] [--parent-dir DIR]
 // (npm run bench runs it compiled: tsc -p bench/tsconfig.children.json, then node on its output; see bench/run.ts)
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -30,6 +30,11 @@ export interface BatchFetchOptions {
   writeConcurrency?: number;
   /** Rounds on the same results file, reference first in odd rounds and project first in even ones; medians are reported. @default 1 */
   rounds?: number;
+  /**
+   * Make the run's folders inside this folder and leave them there for the caller to delete (bench/run.ts deletes its
+   * batch runs together at the end: see probeCreates for why). @default a temp folder, deleted at the end
+   */
+  parentDir?: string;
   /** Progress lines (stderr in the CLI). @default none */
   log?: (line: string) => void;
 }
@@ -57,6 +62,8 @@ export interface BatchFetchRow {
   /** Process CPU (user + system) per result, medians over rounds. */
   cpuMsPerResult: number;
   referenceCpuMsPerResult: number;
+  /** Kernel CPU per file created just before each half, in its folder's neighbourhood (µs, medians; probeCreates). */
+  createProbeUs: { reference: number; project: number };
 }
 
 /** Download + parse + decode + write + fsync per image, `concurrency` at a time: the floor any fetch has to pay. */
@@ -91,6 +98,27 @@ async function referenceWrite(client: GeminiClient, files: string[], dir: string
   return written;
 }
 
+/** Files made by each probe: enough to average, few enough to cost well under a second in a bad neighbourhood. */
+const PROBE_FILES = 300;
+/** A fresh part of this machine's file system costs 19-35 µs of kernel CPU per file created (BENCHMARKS.md). */
+const PROBE_WARN_US = 150;
+
+/**
+ * Kernel CPU (µs) per empty file created in `dir`, the folder a half is about to write. Why: ext4
+ * without a journal, as this machine's root file system runs, will not reuse an inode deleted in the last 60 s (300 s
+ * while its inode-table block is unwritten), and checks each such inode again on every later allocation that passes
+ * it (fs/ext4/ialloc.c, recently_deleted). After a test run or an earlier bench deleted many files, creating one can
+ * cost 250-850 µs instead of 20-35, for minutes, in that part of the disk only: a half that lands there measures the
+ * holes, not the code. The probe's files are kept, as every other file of the run is, so the run deletes nothing
+ * until it ends.
+ */
+async function probeCreates(dir: string): Promise<number> {
+  const cpu = process.cpuUsage();
+  // In the half's own folder (a new folder may be put elsewhere on the disk), under names no half writes.
+  for (let i = 0; i < PROBE_FILES; i++) await (await open(join(dir, `.create-probe-${i}`), 'wx')).close();
+  return process.cpuUsage(cpu).system / PROBE_FILES;
+}
+
 /** Reads a whole download and drops it (warms the emulator's spooled copy; not timed). */
 async function drain(client: GeminiClient, file: string): Promise<number> {
   let bytes = 0;
@@ -121,7 +149,7 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
   const writeConcurrency = options.writeConcurrency;
   const rounds = Math.max(1, options.rounds ?? 1);
   const log = options.log ?? (() => {});
-  const root = await mkdtemp(join(tmpdir(), 'imagebatch-bench-batch-'));
+  const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'imagebatch-bench-batch-'));
   const spoolDir = join(root, 'emulator-spool');
   await mkdir(spoolDir);
   // The results file is rendered once into spoolDir and served from there: a download costs the emulator a file
@@ -163,21 +191,33 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
     let peakRss = 0;
     let baseHeap = Infinity;
     let baseRss = Infinity;
+    const refProbes: number[] = [];
+    const projectProbes: number[] = [];
+    const probe = async (dir: string, into: number[]) => {
+      const us = await probeCreates(dir);
+      into.push(us);
+      if (us > PROBE_WARN_US) {
+        log(`warning: creating a file here costs ${us.toFixed(0)} µs of kernel CPU (a fresh part of this disk: 20-35); files deleted in the last 5 minutes are in the way (see probeCreates), so this half measures them`);
+      }
+      return us;
+    };
     const reference = async (round: number) => {
+      const dir = join(root, `reference-${round}`);
+      const probeUs = await probe(dir, refProbes);
       const refMem = sampleMemory(10);
       settleDisk();
       const cpu = process.cpuUsage();
       const started = performance.now();
-      const written = await referenceWrite(gemini, files, join(root, `reference-${round}`), 16);
+      const written = await referenceWrite(gemini, files, dir, 16);
       const seconds = (performance.now() - started) / 1000;
       const cpuUsed = cpuMs(process.cpuUsage(cpu));
       refMem.stop();
       if (written !== n) throw new Error(`reference wrote ${written} of ${n}`);
-      return { seconds, cpuMs: cpuUsed };
+      return { seconds, cpuMs: cpuUsed, probeUs };
     };
     const project = async (round: number) => {
       const out = join(root, `out-${round}`);
-      await cp(pristine, out, { recursive: true });
+      const probeUs = await probe(out, projectProbes);
       settleDisk();
       globalThis.gc?.();
       const base = process.memoryUsage();
@@ -197,13 +237,18 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       if (saved !== n) throw new Error(`saved ${saved} of ${n}`);
       peakHeap = Math.max(peakHeap, mem.peaks.heapUsed);
       peakRss = Math.max(peakRss, mem.peaks.rss);
-      return { seconds, cpuMs: cpuUsed };
+      return { seconds, cpuMs: cpuUsed, probeUs };
     };
     for (let round = 0; round < rounds; round++) {
       // Side by side on the same file, the order alternating by round: this machine's disk has weather (the same
       // fsynced write costs 0.2 ms of CPU one minute and 1.2 the next), so each round's ratio is of neighbours.
-      let ref: { seconds: number; cpuMs: number };
-      let own: { seconds: number; cpuMs: number };
+      let ref: { seconds: number; cpuMs: number; probeUs: number };
+      let own: { seconds: number; cpuMs: number; probeUs: number };
+      // Both halves' folders are made the same way, together, before either runs: where ext4 puts a new folder's
+      // files depends on when and how the folder was made, and a half must not measure a luckier part of the disk.
+      for (const dir of round % 2 === 0 ? [`reference-${round}`, `out-${round}`] : [`out-${round}`, `reference-${round}`]) {
+        await cp(pristine, join(root, dir), { recursive: true });
+      }
       if (round % 2 === 0) {
         ref = await reference(round);
         own = await project(round);
@@ -218,7 +263,8 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       projectCpuPer.push(own.cpuMs / n);
       log(
         `round ${round + 1}/${rounds}: reference ${(n / ref.seconds).toFixed(0)} results/s (${(ref.cpuMs / n).toFixed(2)} ms CPU each), ` +
-          `project ${(n / own.seconds).toFixed(0)} results/s (${(own.cpuMs / n).toFixed(2)} ms CPU each), ÷ ${(ref.seconds / own.seconds).toFixed(2)}`,
+          `project ${(n / own.seconds).toFixed(0)} results/s (${(own.cpuMs / n).toFixed(2)} ms CPU each), ÷ ${(ref.seconds / own.seconds).toFixed(2)}; ` +
+          `a file created before each: ${ref.probeUs.toFixed(0)} / ${own.probeUs.toFixed(0)} µs`,
       );
     }
     const referenceSeconds = median(refSeconds);
@@ -242,20 +288,21 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       heapGrowthMB: (peakHeap - baseHeap) / MB,
       peakRssMB: peakRss / MB,
       rssGrowthMB: (peakRss - baseRss) / MB,
+      createProbeUs: { reference: median(refProbes), project: median(projectProbes) },
     };
   } finally {
     await emu.close();
-    await rm(root, { recursive: true, force: true });
+    if (!options.parentDir) await rm(root, { recursive: true, force: true });
   }
 }
 
 export const TABLE_HEADER =
-  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference (median, range) | CPU ms per result (reference) | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  '| results | image bytes | write concurrency | rounds | results file (MB) | time (s) | results/s | reference results/s (16 at a time) | ÷ reference (median, range) | CPU ms per result (reference) | kernel µs per file created (reference / project) | peak heap (MB) | heap growth (MB) | peak RSS (MB) | RSS growth (MB) |\n' +
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 
 export function tableRow(r: BatchFetchRow): string {
   const f = (x: number, d = 1) => x.toFixed(d);
-  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} (${f(r.ratioMin, 2)}–${f(r.ratioMax, 2)}) | ${f(r.cpuMsPerResult, 2)} (${f(r.referenceCpuMsPerResult, 2)}) | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
+  return `| ${r.n} | ${r.imageBytes || 'default'} | ${r.writeConcurrency || 'default'} | ${r.rounds} | ${f(r.resultsMB)} | ${f(r.seconds, 2)} | ${f(r.resultsPerSecond, 0)} | ${f(r.referencePerSecond, 0)} | ${f(r.ratio, 2)} (${f(r.ratioMin, 2)}–${f(r.ratioMax, 2)}) | ${f(r.cpuMsPerResult, 2)} (${f(r.referenceCpuMsPerResult, 2)}) | ${f(r.createProbeUs.reference, 0)} / ${f(r.createProbeUs.project, 0)} | ${f(r.peakHeapMB)} | ${f(r.heapGrowthMB)} | ${f(r.peakRssMB)} | ${f(r.rssGrowthMB)} |`;
 }
 
 function flag(argv: string[], name: string): number | undefined {
@@ -273,6 +320,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Batc
     imageBytes: flag(argv, '--image-bytes'),
     writeConcurrency: flag(argv, '--write-concurrency'),
     rounds: flag(argv, '--rounds'),
+    ...(argv.includes('--parent-dir') ? { parentDir: argv[argv.indexOf('--parent-dir') + 1] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${TABLE_HEADER}\n${tableRow(row)}\n`);

@@ -3,8 +3,10 @@
 //   --quick         smaller runs for a smoke check: quota runs of 10 real seconds instead of 30, one run each,
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results,
 //                   streaming at scale with 1,000 and 10,000 prompts
+//   --profile <name>  the quota benchmarks on that profile alone (its exact name, e.g. "60→20→60 RPM")
 import { execFile } from 'node:child_process';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { galleryTable, runGalleryBench } from './gallery.ts';
@@ -19,7 +21,7 @@ import { runScaleBench, scaleTable } from './scale.ts';
 const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex', 'shared', 'scale'] as const;
 type Name = (typeof NAMES)[number];
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' } } });
 const only = new Set((values.only ?? NAMES.join(',')).split(',').map((s) => s.trim()));
 for (const name of only) if (!NAMES.includes(name as Name)) throw new Error(`--only: unknown benchmark "${name}" (known: ${NAMES.join(', ')})`);
 const quick = values.quick ?? false;
@@ -47,7 +49,7 @@ if (only.has('quota')) {
   // 300 jobs at 30 real seconds a run: what the quota's time scale allows without measuring its own compression.
   const n = 300;
   log(`quota: ${n} jobs per run`);
-  const { emulator, virtual } = await runQuotaBench({ n, reps: quick ? 1 : 3, seedReps: 1, targetRealS: quick ? 10 : 30, log });
+  const { emulator, virtual } = await runQuotaBench({ n, reps: quick ? 1 : 3, seedReps: 1, targetRealS: quick ? 10 : 30, log, ...(values.profile ? { profileFilter: values.profile } : {}) });
   print(`### Ride the quota: emulator (HTTP, scaled time), N = ${n}, medians`);
   print();
   print(quotaTable(emulator));
@@ -62,7 +64,7 @@ if (only.has('quota-virtual') && !only.has('quota')) {
   // The virtual-time half of the quota bench alone: deterministic, seconds, free of machine load.
   const n = quick ? 300 : 1000;
   log(`quota (virtual time only): ${n} jobs per run`);
-  const { virtual } = await runQuotaBench({ n, reps: 3, seedReps: 3, emulator: false, log });
+  const { virtual } = await runQuotaBench({ n, reps: 3, seedReps: 3, emulator: false, log, ...(values.profile ? { profileFilter: values.profile } : {}) });
   print(`### Ride the quota: virtual time (scheduler + simulated server, FakeClock), medians over 3 seeds`);
   print();
   print(virtualTable(virtual));
@@ -124,17 +126,24 @@ if (only.has('batch')) {
   await compileChildren();
   const script = join(COMPILED, 'batch-fetch.js');
   const sizes: [number, number][] = quick ? [[2000, 1]] : [[10_000, 4], [100_000, 2]];
-  for (const [n, rounds] of sizes) {
-    log(`batch: ${n} results, ${rounds} rounds`);
-    const table = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [script, '--n', String(n), '--rounds', String(rounds)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`batch-fetch failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
-      ),
-    );
-    print(`### Batch API: fetch and write ${n} results vs the reference writer, side by side (bench/batch-fetch.ts --n ${n} --rounds ${rounds}, compiled)`);
-    print();
-    print(table);
-    print();
+  // Every size's files stay until the last size is done: deleting 40,000 files would slow file creation in the next
+  // size's folders for minutes on this machine's file system (bench/batch-fetch.ts, probeCreates).
+  const parent = await mkdtemp(join(tmpdir(), 'imagebatch-bench-batches-'));
+  try {
+    for (const [n, rounds] of sizes) {
+      log(`batch: ${n} results, ${rounds} rounds`);
+      const table = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [script, '--n', String(n), '--rounds', String(rounds), '--parent-dir', parent], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`batch-fetch failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
+        ),
+      );
+      print(`### Batch API: fetch and write ${n} results vs the reference writer, side by side (bench/batch-fetch.ts --n ${n} --rounds ${rounds}, compiled)`);
+      print();
+      print(table);
+      print();
+    }
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 }
 
