@@ -8,6 +8,11 @@
 // while it held us back: straight back to the highest rate learned so far if that is higher (a quota
 // that dropped and came back is found again after one window), else x1.25, x1.5, x2, ...
 // Overshooting costs one 429 and a pause to a window end that we would have reached anyway.
+// After a 429 taught a rate below the highest learned, the first window that begins after it is probed at once,
+// straight back to that highest rate, instead of after a whole clean window: a per-minute window is counted afresh,
+// so if the quota is still low the probe costs one 429 and a pause to that window's end, and the window's quota is
+// used all the same; if the quota came back (60 -> 20 -> 60 RPM), a window at the low rate is saved. Two such probes
+// answered by a 429 in a row end this until a probe has held for a whole window.
 // A window we cannot count (it began before our first request) is not wasted when the 429 states its limit
 // (QuotaFailure quotaValue, or "limit: N" in the message): that is the rate until a window we can count says
 // how much of it is ours. So the estimate converges at the first 429, or one window later.
@@ -18,6 +23,9 @@ export interface QuotaLearnerOptions {
   /** Multipliers applied after 1, 2, 3... consecutive clean windows; the last one repeats. @default [1.25, 1.5, 2] */
   probeFactors?: readonly number[];
 }
+
+/** Probes at a window's start (see above) answered by a 429 in a row, after which only clean windows probe. */
+const MAX_EARLY_FAILURES = 2;
 
 interface StartRecord {
   id: number;
@@ -36,6 +44,9 @@ export class QuotaLearner {
   private cleanSince = Number.NEGATIVE_INFINITY;
   private probes = 0;
   private binding = false;
+  /** A probe is out and no 429 has answered it yet; `early`: it was made at a window's start. */
+  private probing: 'early' | 'clean' | undefined;
+  private earlyFailures = 0;
 
   constructor(options: QuotaLearnerOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -96,6 +107,8 @@ export class QuotaLearner {
     this.cleanSince = Math.max(this.cleanSince, now + retryAfterMs);
     this.probes = 0;
     this.binding = false;
+    if (this.probing === 'early') this.earlyFailures++;
+    this.probing = undefined;
     // Several in-flight attempts hit the same exhausted window: learn from the first one only.
     if (Math.abs(resetAt - this.lastResetAt) < this.windowMs / 2) return undefined;
     const from = resetAt - this.windowMs;
@@ -117,9 +130,23 @@ export class QuotaLearner {
     return this.estimate;
   }
 
-  /** Call when deciding what to start: returns a raised estimate after a clean, binding window. */
+  /**
+   * Call when deciding what to start: returns a raised estimate after a clean, binding window, or (back to the
+   * highest rate learned) as soon as a window begins after the 429 that lowered it.
+   */
   maybeProbe(now: number): number | undefined {
-    if (this.estimate === undefined || !this.binding || now - this.cleanSince < this.windowMs) return undefined;
+    if (this.estimate === undefined || !this.binding || now < this.cleanSince) return undefined;
+    if (now - this.cleanSince < this.windowMs) {
+      if (this.highest <= this.estimate || this.earlyFailures >= MAX_EARLY_FAILURES || this.probing !== undefined) return undefined;
+      this.probing = 'early';
+      this.binding = false;
+      this.cleanSince = now;
+      this.estimate = this.highest;
+      return this.estimate;
+    }
+    // A whole window passed without a 429: the probe out (if any) held.
+    if (this.probing !== undefined) this.earlyFailures = 0;
+    this.probing = 'clean';
     const factor = this.factors[Math.min(this.probes, this.factors.length - 1)]!;
     this.probes++;
     this.binding = false;
