@@ -62,7 +62,7 @@ export interface BatchFetchRow {
   /** Process CPU (user + system) per result, medians over rounds. */
   cpuMsPerResult: number;
   referenceCpuMsPerResult: number;
-  /** Kernel CPU per file created just before each half, in its folder's neighbourhood (µs, medians; probeCreates). */
+  /** Kernel CPU per file created in each half's own folder just before it runs (µs, medians; probeCreates). */
   createProbeUs: { reference: number; project: number };
 }
 
@@ -240,8 +240,9 @@ export async function benchBatchFetch(options: BatchFetchOptions = {}): Promise<
       return { seconds, cpuMs: cpuUsed, probeUs };
     };
     for (let round = 0; round < rounds; round++) {
-      // Side by side on the same file, the order alternating by round: this machine's disk has weather (the same
-      // fsynced write costs 0.2 ms of CPU one minute and 1.2 the next), so each round's ratio is of neighbours.
+      // Side by side on the same file, the order alternating by round: this machine's disk has weather (creating a
+      // file costs 20 µs of kernel CPU in one part of it and 800 in another, for minutes: see probeCreates), so each
+      // round's ratio is of neighbours.
       let ref: { seconds: number; cpuMs: number; probeUs: number };
       let own: { seconds: number; cpuMs: number; probeUs: number };
       // Both halves' folders are made the same way, together, before either runs: where ext4 puts a new folder's
