@@ -165,12 +165,17 @@ function nonEmpty(name: string, v: unknown): string | undefined {
 
 const noop = (): void => {};
 
+/** Does a cap of `maxCostUsd` on `model` lack a price to count with (see refuseUnpricedBudget)? */
+export function capNeedsPrice(model: string, maxCostUsd: number | undefined, pricePerImageUsd: number | undefined): boolean {
+  return maxCostUsd !== undefined && pricePerImageUsd === undefined && !knownModel(model);
+}
+
 /**
  * A budget over a price nobody knows could never stop (its answers cost "unknown", not $0): with a cap, a model the
  * registry has no price for needs the caller's pricePerImageUsd. Throws OptionError otherwise.
  */
 export function refuseUnpricedBudget(model: string, maxCostUsd: number | undefined, pricePerImageUsd: number | undefined): void {
-  if (maxCostUsd === undefined || pricePerImageUsd !== undefined || knownModel(model)) return;
+  if (!capNeedsPrice(model, maxCostUsd, pricePerImageUsd)) return;
   throw new OptionError('maxCostUsd', maxCostUsd, `a price for ${model}: the model registry has none (a model newer than this version?); give pricePerImageUsd`);
 }
 

@@ -1,6 +1,6 @@
 // The input flags shared by `generate` and `batch submit`, mapped once onto the library's InputOptions.
 import { DEFAULT_MODEL, findModel } from '../index.ts';
-import { knownModel } from '../report/cost.ts';
+import { capNeedsPrice } from '../options.ts';
 import type { InputOptions, ThinkingLevel } from '../index.ts';
 
 // Help texts from the model registry, so they follow the line-up without edits here.
@@ -48,8 +48,7 @@ export const PRICE_PER_IMAGE_HELP = 'USD per image for a model newer than the mo
  * registry): the lines that refuse it, naming the models and the flag that fixes it; none when the cap can count.
  */
 export function unpricedCapLines(models: Iterable<string>, maxCost: number | undefined, pricePerImage: number | undefined): string[] {
-  if (maxCost === undefined || pricePerImage !== undefined) return [];
-  const unpriced = [...models].filter((m) => !knownModel(m));
+  const unpriced = [...models].filter((m) => capNeedsPrice(m, maxCost, pricePerImage));
   if (unpriced.length === 0) return [];
   return [
     `imagebatch: --max-cost needs a price, and the model registry has none for ${unpriced.join(', ')} (newer than this version?).`,

@@ -36,6 +36,7 @@ export function resultOf(job: Job, outcome: Outcome, meta: ResultMeta): Result {
     }
     const r: SucceededResult = { job, model, attempts, latencyMs, status: 'succeeded', usage: outcome.usage, costUsd: costOf(outcome, model, mode, meta.pricePerImageUsd), images, text: outcome.text };
     if (outcome.thoughts) r.thoughts = outcome.thoughts;
+    // After thoughts, as the literal had them: the key order is what a Result printed as JSON shows.
     r.from = mode;
     r.modelVersion = outcome.modelVersion;
     return r;

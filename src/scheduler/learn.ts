@@ -44,7 +44,7 @@ export class QuotaLearner {
   private cleanSince = Number.NEGATIVE_INFINITY;
   private probes = 0;
   private binding = false;
-  /** A probe is out and no 429 has answered it yet; `early`: it was made at a window's start. */
+  /** The last probe, until a 429 answers it: early (at a window's start, see above) or after a clean window. */
   private probing: 'early' | 'clean' | undefined;
   private earlyFailures = 0;
 
@@ -137,7 +137,8 @@ export class QuotaLearner {
   maybeProbe(now: number): number | undefined {
     if (this.estimate === undefined || !this.binding || now < this.cleanSince) return undefined;
     if (now - this.cleanSince < this.windowMs) {
-      if (this.highest <= this.estimate || this.earlyFailures >= MAX_EARLY_FAILURES || this.probing !== undefined) return undefined;
+      // (After any probe the estimate is at least the highest rate, so a probe out never gets an early one on top.)
+      if (this.highest <= this.estimate || this.earlyFailures >= MAX_EARLY_FAILURES) return undefined;
       this.probing = 'early';
       this.binding = false;
       this.cleanSince = now;

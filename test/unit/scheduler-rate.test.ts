@@ -118,6 +118,21 @@ describe('RetryBudget', () => {
 
 describe('QuotaLearner', () => {
   const id = 'GenerateRequestsPerMinutePerProjectPerModel';
+  let nextId = 0;
+  /** `n` starts 100 ms apart from `at`. */
+  const starts = (q: QuotaLearner, n: number, at: number) => {
+    for (let i = 0; i < n; i++) q.recordStart(nextId++, at + i * 100);
+  };
+  /** A learner that counted 60 in its first window, then 20 in the next (a 429 at 62 s): the quota dropped. */
+  const droppedTo20 = () => {
+    const q = new QuotaLearner();
+    starts(q, 60, 0);
+    assert.equal(q.onQuota(6_050, 6_000, 54_000, id), 60);
+    starts(q, 20, 60_000);
+    assert.equal(q.onQuota(62_050, 62_000, 58_000, id), 20);
+    q.noteBinding();
+    return q;
+  };
 
   test('learns the quota as the accepted starts of the window that ran out', () => {
     const q = new QuotaLearner();
@@ -170,32 +185,20 @@ describe('QuotaLearner', () => {
   });
 
   test('after the quota dropped, the first probe goes straight back to the highest rate seen', () => {
-    const q = new QuotaLearner();
-    for (let i = 0; i < 60; i++) q.recordStart(i, i * 100);
-    assert.equal(q.onQuota(6_050, 6_000, 54_000, id), 60);
-    for (let i = 0; i < 20; i++) q.recordStart(100 + i, 60_000 + i * 100);
-    assert.equal(q.onQuota(62_050, 62_000, 58_000, id), 20);
-    q.noteBinding();
+    const q = droppedTo20();
     assert.equal(q.maybeProbe(180_100), 60);
   });
 
   test('after a drop, the first window after the 429 is probed at once at the highest rate; two such probes refused in a row stop that', () => {
-    const q = new QuotaLearner();
-    let id_ = 0;
-    // 60 accepted in the first window, then the quota drops: 20 accepted in the next, and a 429 at 62 s.
-    for (let i = 0; i < 60; i++) q.recordStart(id_++, i * 100);
-    assert.equal(q.onQuota(6_050, 6_000, 54_000, id), 60);
-    for (let i = 0; i < 20; i++) q.recordStart(id_++, 60_000 + i * 100);
-    assert.equal(q.onQuota(62_050, 62_000, 58_000, id), 20);
-    q.noteBinding();
+    const q = droppedTo20();
     assert.equal(q.maybeProbe(119_000), undefined, 'not inside the window that ran out');
     assert.equal(q.maybeProbe(120_100), 60, 'at the start of the next window: straight back to 60');
     // Still 20: the probe is refused at 122 s (first early failure), and again in the window after (second).
-    for (let i = 0; i < 20; i++) q.recordStart(id_++, 120_100 + i * 100);
+    starts(q, 20, 120_100);
     assert.equal(q.onQuota(122_150, 122_100, 57_950, id), 20);
     q.noteBinding();
     assert.equal(q.maybeProbe(180_100), 60, 'a second early probe');
-    for (let i = 0; i < 20; i++) q.recordStart(id_++, 180_100 + i * 100);
+    starts(q, 20, 180_100);
     assert.equal(q.onQuota(182_150, 182_100, 57_950, id), 20);
     q.noteBinding();
     assert.equal(q.maybeProbe(240_100), undefined, 'two early probes refused in a row: only a clean window probes now');
@@ -203,18 +206,12 @@ describe('QuotaLearner', () => {
   });
 
   test('an early probe that holds for a whole window re-arms early probing for the next drop', () => {
-    const q = new QuotaLearner();
-    let id_ = 0;
-    for (let i = 0; i < 60; i++) q.recordStart(id_++, i * 100);
-    assert.equal(q.onQuota(6_050, 6_000, 54_000, id), 60);
-    for (let i = 0; i < 20; i++) q.recordStart(id_++, 60_000 + i * 100);
-    assert.equal(q.onQuota(62_050, 62_000, 58_000, id), 20);
-    q.noteBinding();
+    const q = droppedTo20();
     assert.equal(q.maybeProbe(120_100), 60, 'early probe: the quota is back, no 429 answers it');
     q.noteBinding();
     assert.equal(q.maybeProbe(180_100), 75, 'a whole clean window at 60: the usual x1.25');
     // A later drop is probed early again.
-    for (let i = 0; i < 30; i++) q.recordStart(id_++, 240_000 + i * 100);
+    starts(q, 30, 240_000);
     assert.equal(q.onQuota(243_050, 243_000, 57_000, id), 30);
     q.noteBinding();
     assert.equal(q.maybeProbe(300_100), 60, 'early again, to the highest rate a window counted (60; 75 was a probe)');
