@@ -31,7 +31,7 @@ interface Young {
 
 export type AdmissionOptions = Pick<
   ResolvedPoolOptions<unknown>,
-  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'learnRate' | 'quotaWindowMs' | 'retryBudget' | 'random'
+  'concurrency' | 'adaptive' | 'requestsPerMinute' | 'imagesPerMinute' | 'rateBurst' | 'rateSpeedUp' | 'learnRate' | 'quotaWindowMs' | 'retryBudget' | 'random'
 > & {
   /** Spacing of outage probes: starts here, doubles per failed probe... */
   probeBaseMs: number;
@@ -73,8 +73,9 @@ export class Admission {
     // random 503s keep it near 1/√p. The cap stays at the ceiling; 503s are still retried, budgeted and probed.
     if (o.adaptive && o.requestsPerMinute === undefined) this.adaptive = new AdaptiveLimit({ ...o.adaptive, max: Math.min(o.adaptive.max ?? o.concurrency, o.concurrency) });
     this.limiter = new Limiter(this.adaptive ? this.adaptive.limit : o.concurrency);
-    if (o.requestsPerMinute !== undefined) this.rpm = new RateLimiter({ perMinute: o.requestsPerMinute, burst: o.rateBurst });
-    if (o.imagesPerMinute !== undefined) this.ipm = new RateLimiter({ perMinute: o.imagesPerMinute, burst: o.rateBurst });
+    const known = { burst: o.rateBurst, speedUp: o.rateSpeedUp };
+    if (o.requestsPerMinute !== undefined) this.rpm = new RateLimiter({ perMinute: o.requestsPerMinute, ...known });
+    if (o.imagesPerMinute !== undefined) this.ipm = new RateLimiter({ perMinute: o.imagesPerMinute, ...known });
     if (o.requestsPerMinute === undefined && o.learnRate) this.learner = new QuotaLearner({ windowMs: o.quotaWindowMs });
   }
 
@@ -207,6 +208,11 @@ export class Admission {
       const rateLimited = dropped && outcome.reason === 'quota' && this.learner?.isPerMinute(outcome.retryAfterMs, outcome.quotaId) === true;
       const sample = { latencyMs: now - a.startedAt, dropped, inFlight: a.inFlightAtStart, at: now, admitted: young?.admitted ?? false, rateLimited };
       if (this.adaptive.onSample(sample)) this.updateLimit(now);
+    }
+    if (transient && outcome.reason === 'quota' && (this.rpm?.speedUp ?? this.ipm?.speedUp ?? 1) > 1) {
+      // The known rate is wrong or shared: a sped-up window would send its surplus faster than 429s stop it.
+      this.rpm?.setSpeedUp(1);
+      this.ipm?.setSpeedUp(1);
     }
     if (transient && outcome.reason === 'quota' && this.learner) {
       this.learner.recordRejected(a.id);

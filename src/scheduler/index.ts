@@ -11,7 +11,9 @@
 //                 are noise; a per-minute 429 only ends slow start (the rate, not the in-flight count, ran
 //                 out); after an outage, slow start again. Off when requestsPerMinute is known: the rate
 //                 already paces the starts, so the cap stays at the ceiling
-//   rate.ts       GCRA per-minute limiter; burst 0 by default: a known quota is met exactly, never exceeded
+//   rate.ts       GCRA per-minute limiter; burst 0 by default: a known quota is met exactly, never exceeded;
+//                 a known rate starts each window's allowance 4 × faster (rateSpeedUp), never more than the
+//                 quota in any window, until the first quota 429 (then even pacing for the rest of the run)
 //   learn.ts      unknown quota: a per-minute 429's RetryInfo dates the window, its accepted requests are the
 //                 quota (or the limit the 429 states, when the window began before our first request); pace
 //                 at it, probe upwards after each clean window (first back to the best seen)

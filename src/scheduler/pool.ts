@@ -27,6 +27,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
   }
   const rateBurst = o.rateBurst ?? 0;
   if (!(rateBurst >= 0) || !Number.isFinite(rateBurst)) throw new OptionError('rateBurst', rateBurst, 'a number ≥ 0');
+  const rateSpeedUp = checkNumber('rateSpeedUp', o.rateSpeedUp ?? 4, { min: 1 });
   const adaptive = o.adaptive === false ? false : o.adaptive === true || o.adaptive === undefined ? {} : o.adaptive;
   // Validated now so that every bad option is reported at the call (the objects are rebuilt by the engine).
   if (adaptive) resolveAdaptiveOptions({ ...adaptive, max: Math.min(adaptive.max ?? concurrency, concurrency) }, concurrency);
@@ -38,6 +39,7 @@ export function resolvePoolOptions<J>(o: PoolOptions<J>): ResolvedPoolOptions<J>
     requestsPerMinute: o.requestsPerMinute,
     imagesPerMinute: o.imagesPerMinute,
     rateBurst,
+    rateSpeedUp,
     imagesPerJob: o.imagesPerJob ?? (() => 1),
     learnRate: o.learnRate ?? true,
     quotaWindowMs: checkNumber('quotaWindowMs', o.quotaWindowMs ?? 60_000, { above: 0 }),

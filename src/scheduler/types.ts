@@ -57,6 +57,11 @@ export interface PoolOptions<J> {
   imagesPerMinute?: number;
   /** Extra requests/images beyond the rate allowed back-to-back. @default 0 (never above the quota in any window) */
   rateBurst?: number;
+  /**
+   * A known rate starts each window's allowance up to this many times faster than the even pace, never above the
+   * quota in any window; the first quota 429 sets it back to 1 for the rest of the run (see rate.ts). @default 4
+   */
+  rateSpeedUp?: number;
   /** Images one attempt of this job asks for. @default () => 1 */
   imagesPerJob?: (job: J) => number;
   /** Learn requests per minute from per-minute 429s when requestsPerMinute is not given. @default true */
@@ -103,6 +108,7 @@ export interface ResolvedPoolOptions<J> {
   requestsPerMinute?: number;
   imagesPerMinute?: number;
   rateBurst: number;
+  rateSpeedUp: number;
   imagesPerJob: (job: J) => number;
   learnRate: boolean;
   quotaWindowMs: number;

@@ -62,3 +62,50 @@ describe('known rate at ~20 s per image', () => {
     });
   }
 });
+
+describe('a known rate starts each window sooner (rateSpeedUp, default 4)', () => {
+  test('300 jobs at 300 RPM, 20 s answers: all started in the first 15 s, no 429, ends near the mean latency past the bound', async () => {
+    const clock = new FakeClock();
+    const random = seeded(7);
+    const sim = new SimServer({ clock, random, quota: () => 300, latencyMs: (r) => LATENCY_MS * (0.5 + r()) });
+    const jobs = Array.from({ length: 300 }, (_, i) => i);
+    await drive(clock, collect(runPool(jobs, { attempt: sim.attempt, concurrency: 400, requestsPerMinute: 300, clock, random })));
+    assert.equal(sim.count('quota'), 0);
+    const last = Math.max(...sim.log.map((r) => r.at));
+    assert.ok(last < 15_000, `last start at ${last} ms (even pacing: 59.8 s)`);
+    // Bound n·60/R + mean latency = 80 s; the slowest answer is at most 30 s, so the run ends by 45 s.
+    assert.ok(clock.now() <= 45_000, `makespan ${clock.now()} ms`);
+  });
+
+  test('with rateSpeedUp 1 the same run is paced evenly (the old behaviour)', async () => {
+    const clock = new FakeClock();
+    const random = seeded(7);
+    const sim = new SimServer({ clock, random, quota: () => 300, latencyMs: (r) => LATENCY_MS * (0.5 + r()) });
+    const jobs = Array.from({ length: 300 }, (_, i) => i);
+    await drive(clock, collect(runPool(jobs, { attempt: sim.attempt, concurrency: 400, requestsPerMinute: 300, rateSpeedUp: 1, clock, random })));
+    const last = Math.max(...sim.log.map((r) => r.at));
+    assert.ok(last >= 59_000 && last < 60_600, `last start at ${last} ms`);
+  });
+
+  test('told 60 RPM while the server allows 20: a few 429s once, then even pacing (no storm)', async () => {
+    const clock = new FakeClock();
+    const random = seeded(3);
+    // A 429 takes 500 ms to come back: the sped-up starts sent meanwhile are what a wrong rate costs.
+    const sim = new SimServer({ clock, random, quota: () => 20, rejectLatencyMs: 500, latencyMs: () => LATENCY_MS });
+    const events: PoolEvent<number>[] = [];
+    const jobs = Array.from({ length: 100 }, (_, i) => i);
+    const results = await drive(clock, collect(runPool<number>(jobs, { attempt: sim.attempt, concurrency: 128, requestsPerMinute: 60, clock, random, onEvent: (e) => events.push(e) })));
+    assert.ok(results.every((r) => r.decision === 'done'));
+    const rejected = sim.perWindow('quota');
+    // Window 0: 20 accepted in 5 s at 4/s; the 21st's 429 returns after 500 ms, by when 2 more were sent.
+    assert.ok(rejected[0]! >= 1 && rejected[0]! <= 3, `429s in the first window: ${rejected[0]}`);
+    // Afterwards one start per second at most: about one 429 per window, as even pacing always cost.
+    assert.ok(rejected.slice(1).every((n) => n <= 1), `429s per window: ${rejected.join(',')}`);
+    const firstRejection = sim.log.find((r) => r.result === 'quota')!.at;
+    const later = sim.log.filter((r) => r.at > firstRejection + 1000).map((r) => r.at);
+    assert.ok(later.length > 20);
+    assert.ok(later.slice(1).every((t, i) => t - later[i]! >= 999), 'starts at least a second apart after the first 429');
+    const pauses = events.filter((e) => e.type === 'paused').length;
+    assert.ok(pauses >= rejected.length - 1, `${pauses} pauses for 429s in ${rejected.length} windows: each 429's RetryInfo was honoured`);
+  });
+});

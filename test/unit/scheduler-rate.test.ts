@@ -81,7 +81,38 @@ describe('RateLimiter (GCRA)', () => {
     assert.equal(fresh.reserve(1, 5_000), 0);
   });
 
+  test('speedUp 4: a window\'s allowance starts 4 × faster, and never more than the rate in any window', () => {
+    const rl = new RateLimiter({ perMinute: 60, speedUp: 4 });
+    const starts = greedy(rl, 900_000);
+    assert.deepEqual(starts.slice(0, 3), [0, 250, 500], 'one start per 250 ms instead of per second');
+    assert.equal(starts[59], 14_750, 'the first window\'s 60 have all started after 15 s');
+    // The 61st waits until the first leaves the window, with the 1 % margin for the server's edge.
+    assert.equal(starts[60], 60_600);
+    assert.equal(maxInWindow(starts, 60_000), 60);
+    assert.ok(starts.length >= 60 * 14, `${starts.length} starts in 15 minutes`);
+  });
+
+  test('speedUp with image costs: the window counts units, not starts', () => {
+    const starts = greedy(new RateLimiter({ perMinute: 10, speedUp: 2 }), 600_000, 2);
+    assert.equal(maxInWindow(starts, 60_000), 5, 'five 2-image jobs are the 10 images of a window');
+    assert.deepEqual(starts.slice(0, 6), [0, 6_000, 12_000, 18_000, 24_000, 60_600]);
+  });
+
+  test('setSpeedUp(1) goes back to even pacing and still keeps the sped-up window within the rate', () => {
+    const rl = new RateLimiter({ perMinute: 60, speedUp: 4 });
+    const early = greedy(rl, 5_000); // 20 starts in 5 s
+    assert.equal(early.length, 20);
+    rl.setSpeedUp(1);
+    assert.equal(rl.speedUp, 1);
+    const later = greedy(rl, 180_000, 1, 5_000);
+    assert.ok(later.slice(1).every((t, i) => t - later[i]! >= 1000), 'one start per second after the switch');
+    assert.ok(maxInWindow([...early, ...later], 60_000) <= 60);
+    assert.throws(() => rl.setSpeedUp(0.5), OptionError);
+  });
+
   test('bad options are rejected', () => {
+    assert.throws(() => new RateLimiter({ perMinute: 10, speedUp: 0.5 }), OptionError);
+    assert.throws(() => new RateLimiter({ perMinute: 10, speedUp: Number.POSITIVE_INFINITY }), OptionError);
     assert.throws(() => new RateLimiter({ perMinute: 0 }), OptionError);
     assert.throws(() => new RateLimiter({ perMinute: 10, burst: -1 }), OptionError);
     assert.throws(() => new RateLimiter({ perMinute: Number.NaN }), OptionError);
