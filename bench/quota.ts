@@ -39,6 +39,8 @@ export interface QuotaBenchOptions {
   log?: (line: string) => void;
   /** Also run every profile against the emulator (false: virtual time only). @default true */
   emulator?: boolean;
+  /** The virtual known runner's rateSpeedUp (the emulator's goes through generateImages, which keeps the pool's). @default the pool's */
+  rateSpeedUp?: number;
 }
 
 
@@ -146,7 +148,7 @@ export async function runQuotaBench(o: QuotaBenchOptions = {}): Promise<{ emulat
     const virtualRuns = new Map<Runner, RunMetrics[]>(RUNNERS.map((r) => [r, []]));
     for (let rep = 0; rep < reps; rep++) {
       for (const runner of RUNNERS) {
-        const v = await runVirtual(p, runner, 1 + rep);
+        const v = await runVirtual(p, runner, 1 + rep, o.rateSpeedUp);
         virtualRuns.get(runner)!.push({ ...v, clientInsidePause: Number.NaN, profile: p.name, timeScale: 0, maxInFlight: 0, realS: 0, lagP99Ms: 0, load: 0 });
         if (o.emulator === false || (runner === 'seed-pattern' && rep >= seedReps)) continue;
         const m = await runOnce(p, runner, rep, target);

@@ -4,6 +4,8 @@
 //                   2,000 jobs per memory run (500 gzip), a 20,000-line input, 2,000 batch results,
 //                   streaming at scale with 1,000 and 10,000 prompts
 //   --profile <name>  the quota benchmarks on that profile alone (its exact name, e.g. "60→20→60 RPM")
+//   --rate-speed-up <k>  with --only quota-virtual: the known runner's rateSpeedUp (default: the pool's, 4; 1 is
+//                 the even pacing of before the sixth session)
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -21,7 +23,7 @@ import { runScaleBench, scaleTable } from './scale.ts';
 const NAMES = ['quota', 'quota-virtual', 'memory', 'memory-gzip', 'input', 'batch', 'gallery', 'vertex', 'shared', 'scale'] as const;
 type Name = (typeof NAMES)[number];
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' }, 'rate-speed-up': { type: 'string' } } });
 const only = new Set((values.only ?? NAMES.join(',')).split(',').map((s) => s.trim()));
 for (const name of only) if (!NAMES.includes(name as Name)) throw new Error(`--only: unknown benchmark "${name}" (known: ${NAMES.join(', ')})`);
 const quick = values.quick ?? false;
@@ -64,8 +66,9 @@ if (only.has('quota-virtual') && !only.has('quota')) {
   // The virtual-time half of the quota bench alone: deterministic, seconds, free of machine load.
   const n = quick ? 300 : 1000;
   log(`quota (virtual time only): ${n} jobs per run`);
-  const { virtual } = await runQuotaBench({ n, reps: 3, seedReps: 3, emulator: false, log, ...(values.profile ? { profileFilter: values.profile } : {}) });
-  print(`### Ride the quota: virtual time (scheduler + simulated server, FakeClock), medians over 3 seeds`);
+  const speedUp = values['rate-speed-up'] === undefined ? undefined : Number(values['rate-speed-up']);
+  const { virtual } = await runQuotaBench({ n, reps: 3, seedReps: 3, emulator: false, log, ...(values.profile ? { profileFilter: values.profile } : {}), ...(speedUp === undefined ? {} : { rateSpeedUp: speedUp }) });
+  print(`### Ride the quota: virtual time (scheduler + simulated server, FakeClock), medians over 3 seeds${speedUp === undefined ? '' : `, known runner with rateSpeedUp ${speedUp}`}`);
   print();
   print(virtualTable(virtual));
   print();

@@ -117,7 +117,7 @@ async function seedPattern(p: QuotaProfile, sim: SimGemini, clock: FakeClock): P
   return ok;
 }
 
-export async function runVirtual(p: QuotaProfile, runner: Runner, seed: number): Promise<VirtualRun> {
+export async function runVirtual(p: QuotaProfile, runner: Runner, seed: number, rateSpeedUp?: number): Promise<VirtualRun> {
   const clock = new FakeClock(0);
   const sim = new SimGemini(p, clock, seed);
   let succeeded: number;
@@ -132,6 +132,7 @@ export async function runVirtual(p: QuotaProfile, runner: Runner, seed: number):
         concurrency: 128,
         requestsPerMinute: known,
         imagesPerMinute: known,
+        ...(rateSpeedUp === undefined ? {} : { rateSpeedUp }),
         clock,
         random: seededRandom(1000 + seed),
       },

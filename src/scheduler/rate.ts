@@ -11,7 +11,7 @@
 // window's starts keeps the count ≤ perMinute + burst in any window, which is how Google counts a per-minute limit
 // ("21 requests within a minute" break a limit of 20: https://ai.google.dev/gemini-api/docs/rate-limits). Why: paced
 // evenly, the last window's jobs start up to a whole window before the end and the run ends with the slowest answer
-// of the last ones (1.27 × n/rate + latency at 300 RPM with 20 s answers); started sooner, their tail overlaps the
+// of the last ones (1.27 × (n/rate + latency) at 300 RPM with 20 s answers); started sooner, their tail overlaps the
 // wait for the next window. A sped-up window sends its allowance faster than 429s can stop it if the rate is
 // wrong, so the caller sets speedUp back to 1 at the first 429 (admission.ts).
 
