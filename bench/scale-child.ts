@@ -38,6 +38,8 @@ export interface ScaleChildReport {
   /** Peaks up to the last result (the streaming part); peakRss / peakHeapUsed include the end (summary, gallery). */
   streamPeakRss: number;
   streamPeakHeapUsed: number;
+  /** heapUsed after a full GC when the last result was saved (what the run still holds, garbage excluded); NaN without --expose-gc. */
+  settledHeapUsed: number;
   peakRss: number;
   peakHeapUsed: number;
   peakExternal: number;
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   const slices: ScaleSlice[] = [];
   let saved = 0;
   let streamPeaks: MemoryPeaks | undefined;
+  let settledHeapUsed = Number.NaN;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const summary = await runToDisk(prompts(), {
@@ -91,6 +94,12 @@ async function main(): Promise<void> {
       if (saved === n) {
         mem.sample();
         streamPeaks = { ...mem.peaks };
+        // After the peak is taken: what is still referenced once the stream is done (the run's per-job sets).
+        const gc = (globalThis as { gc?: () => void }).gc;
+        if (gc) {
+          gc();
+          settledHeapUsed = process.memoryUsage().heapUsed;
+        }
       }
     },
   });
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
     baselineRss,
     streamPeakRss: streamPeaks?.rss ?? Number.NaN,
     streamPeakHeapUsed: streamPeaks?.heapUsed ?? Number.NaN,
+    settledHeapUsed,
     peakRss: peaks.rss,
     peakHeapUsed: peaks.heapUsed,
     peakExternal: peaks.external,

@@ -75,7 +75,7 @@ export async function runScaleBench(o: ScaleBenchOptions = {}): Promise<ScaleRow
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const base = rows[0] ? (rows[0].report.n * 1000) / rows[0].report.streamMs : Number.NaN;
   return markdownTable(
-    ['N', 'saved', 'images/s', '÷ first row', 'images/s per 10 % slice', 'last ÷ first slice', 'CPU ms / image', 'CPU ms / image: first → last slice', 'end: summary + gallery (s)', 'peak RSS (MB): streaming / with the end', 'peak heapUsed (MB): streaming / with the end', 'load'],
+    ['N', 'saved', 'images/s', '÷ first row', 'images/s per 10 % slice', 'last ÷ first slice', 'CPU ms / image', 'CPU ms / image: first → last slice', 'end: summary + gallery (s)', 'peak RSS (MB): streaming / with the end', 'peak heapUsed (MB): streaming / with the end', 'heapUsed after a full GC at the last result (MB)', 'load'],
     rows.map(({ label, report: r, load }) => {
       const rate = (r.n * 1000) / r.streamMs;
       const slices = slicesOf(r);
@@ -92,6 +92,7 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
         fmt(r.tailMs / 1000, 1),
         `${fmt(mb(r.streamPeakRss), 0)} / ${fmt(mb(r.peakRss), 0)}`,
         `${fmt(mb(r.streamPeakHeapUsed), 0)} / ${fmt(mb(r.peakHeapUsed), 0)}`,
+        fmt(mb(r.settledHeapUsed), 1),
         fmt(load, 1),
       ];
     }),
