@@ -209,7 +209,7 @@ export class Admission {
       const sample = { latencyMs: now - a.startedAt, dropped, inFlight: a.inFlightAtStart, at: now, admitted: young?.admitted ?? false, rateLimited };
       if (this.adaptive.onSample(sample)) this.updateLimit(now);
     }
-    if (transient && outcome.reason === 'quota' && (this.rpm?.speedUp ?? this.ipm?.speedUp ?? 1) > 1) {
+    if (transient && outcome.reason === 'quota') {
       // The known rate is wrong or shared: a sped-up window would send its surplus faster than 429s stop it.
       this.rpm?.setSpeedUp(1);
       this.ipm?.setSpeedUp(1);

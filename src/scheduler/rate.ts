@@ -16,6 +16,7 @@
 // wrong, so the caller sets speedUp back to 1 at the first 429 (admission.ts).
 
 import { OptionError } from '../errors.ts';
+import { checkNumber } from '../internal/check.ts';
 
 export interface RateLimitOptions {
   /** Units (requests or images) allowed per window. */
@@ -46,13 +47,11 @@ export class RateLimiter {
     if (!(this.windowMs > 0) || !Number.isFinite(this.windowMs)) throw new OptionError('windowMs', this.windowMs, 'a positive number');
     if (!(burst >= 0) || !Number.isFinite(burst)) throw new OptionError('burst', burst, 'a number ≥ 0');
     this.rate = checkRate(options.perMinute);
-    this.speed = options.speedUp ?? 1;
-    if (!(this.speed >= 1) || !Number.isFinite(this.speed)) throw new OptionError('speedUp', this.speed, 'a number ≥ 1');
     this.burst = burst;
-    this.intervalMs = this.windowMs / this.rate / this.speed;
     this.capacity = burst + 1;
-    // Created once and kept after setSpeedUp(1): a window already sped up must still end within its allowance.
-    if (this.speed > 1) this.log = { at: [], units: [], head: 0, total: 0 };
+    this.speed = 1;
+    this.intervalMs = this.windowMs / this.rate;
+    this.setSpeedUp(options.speedUp ?? 1);
   }
 
   /** The current speed-up (1: even pacing). */
@@ -62,10 +61,10 @@ export class RateLimiter {
 
   /** Changes the speed-up; the window's allowance still holds for starts already made. */
   setSpeedUp(speedUp: number): void {
-    if (!(speedUp >= 1) || !Number.isFinite(speedUp)) throw new OptionError('speedUp', speedUp, 'a number ≥ 1');
-    if (speedUp > 1 && !this.log) this.log = { at: [], units: [], head: 0, total: 0 };
-    this.intervalMs = (this.intervalMs * this.speed) / speedUp;
-    this.speed = speedUp;
+    this.speed = checkNumber('speedUp', speedUp, { min: 1 });
+    this.intervalMs = this.windowMs / this.rate / this.speed;
+    // Created once and kept after setSpeedUp(1): a window already sped up must still end within its allowance.
+    if (this.speed > 1) this.log ??= { at: [], units: [], head: 0, total: 0 };
   }
 
   get perMinute(): number {
